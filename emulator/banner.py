@@ -1,0 +1,23 @@
+"""The table ``emu up`` prints once it is ready: each function and how to reach it."""
+
+from __future__ import annotations
+
+from emulator.config.model import Project
+
+
+def banner(project: Project, url: str) -> str:
+    rows = [("FUNCTION", "PROVIDER", "RUNTIME", "MEMORY", "TIMEOUT", "REACH IT AT")]
+    for spec in project.functions.values():
+        reach = f"{url}/2015-03-31/functions/{spec.name}/invocations"
+        rows.append((spec.name, spec.provider, spec.runtime, f"{spec.memory} MB", f"{spec.timeout:g} s", reach))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    example = next(iter(project.functions), "NAME")
+    lines += [
+        "",
+        f"emu is up at {url}  (config: {project.path})",
+        f"  boto3:   boto3.client('lambda', endpoint_url='{url}', region_name='{project.settings.region}')",
+        f"  aws cli: aws lambda invoke --endpoint-url {url} --function-name {example} out.json",
+        "  Ctrl-C stops emu and every worker.",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,69 @@
+"""The terminal: every function's output and emu's own messages, one line each.
+
+Lines are prefixed with the function's name and buffered until the event loop is
+free, so thousands of log lines a second cost one write per loop turn, not one each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import zlib
+from typing import TextIO
+
+_COLOURS = (36, 35, 33, 32, 34, 96, 95, 93, 92, 94)
+
+
+class Console:
+    def __init__(self, stream: TextIO | None = None, colour: bool | None = None) -> None:
+        self._stream = stream or sys.stdout
+        self._colour = self._stream.isatty() if colour is None else colour
+        self._pending: list[str] = []
+        self._scheduled = False
+        self._width = 8
+
+    def register(self, names: list[str]) -> None:
+        if names:
+            self._width = max(len(n) for n in names)
+
+    def _prefix(self, function: str) -> str:
+        tag = function.ljust(self._width)
+        if self._colour:
+            code = _COLOURS[zlib.crc32(function.encode()) % len(_COLOURS)]
+            return f"\x1b[{code}m{tag} |\x1b[0m "
+        return f"{tag} | "
+
+    def output(self, function: str, line: bytes) -> None:
+        self._write(self._prefix(function) + line.decode("utf-8", "replace"))
+
+    def platform(self, function: str, line: str) -> None:
+        self._write(self._prefix(function) + line)
+
+    def error(self, function: str, message: str) -> None:
+        text = f"\x1b[1;31m{message}\x1b[0m" if self._colour else message
+        self._write(self._prefix(function) + text)
+
+    def info(self, message: str) -> None:
+        self._write(message)
+
+    def _write(self, text: str) -> None:
+        self._pending.append(text)
+        if self._scheduled:
+            return
+        try:
+            asyncio.get_running_loop().call_soon(self.flush)
+            self._scheduled = True
+        except RuntimeError:  # no loop: write at once
+            self.flush()
+
+    def flush(self) -> None:
+        self._scheduled = False
+        if not self._pending:
+            return
+        text = "\n".join(self._pending) + "\n"
+        self._pending.clear()
+        try:
+            self._stream.write(text)
+            self._stream.flush()
+        except (OSError, ValueError):  # a closed terminal must not take the router down
+            pass

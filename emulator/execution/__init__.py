@@ -1,0 +1,1 @@
+"""Execution: invocations, environments and the pool that matches them."""

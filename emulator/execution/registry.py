@@ -1,0 +1,91 @@
+"""The running functions: one pool each, the backend they share, and housekeeping.
+
+``up`` builds one Registry from the Project. It starts provisioned environments,
+samples memory and reaps idle environments on a timer, and stops everything on
+shutdown, leaving no worker behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Mapping
+
+from emulator.backends import Backend
+from emulator.backends.base import LaunchSpec
+from emulator.config.model import FunctionSpec, Project
+from emulator.console import Console
+from emulator.execution.async_invoke import AsyncInvoker
+from emulator.execution.environment import Environment
+from emulator.execution.pool import Pool
+from emulator.runtimes import lambda_launch
+from emulator.runtimes.lambda_env import lambda_environment
+
+# How often memory is sampled; a handler that overshoots is killed within about this long.
+MEMORY_SAMPLE_S = 0.1
+REAP_EVERY_S = 1.0
+
+
+class Registry:
+    def __init__(
+        self,
+        project: Project,
+        backend: Backend,
+        console: Console,
+        host_env: Mapping[str, str],
+        endpoint_url: str,
+        always_cold: bool = False,
+    ) -> None:
+        self.project = project
+        self.backend = backend
+        self.console = console
+        self.endpoint_url = endpoint_url
+        self._host_env = dict(host_env)
+        self.always_cold = always_cold
+        self.pools: dict[str, Pool] = {}
+        self.async_invoker = AsyncInvoker(console, project.settings.async_retry_delays)
+        self._housekeeping: asyncio.Task[None] | None = None
+
+    def arn(self, name: str, qualifier: str | None = None) -> str:
+        s = self.project.settings
+        arn = f"arn:aws:lambda:{s.region}:{s.account_id}:function:{name}"
+        return f"{arn}:{qualifier}" if qualifier else arn
+
+    def _launch(self, spec: FunctionSpec, env: Environment) -> LaunchSpec:
+        variables = lambda_environment(
+            spec,
+            self.project.settings,
+            self._host_env,
+            runtime_api=env.runtime_api,
+            endpoint_url=self.endpoint_url,
+            initialization_type="provisioned-concurrency" if env.provisioned else "on-demand",
+        )
+        return lambda_launch(spec, variables)
+
+    async def start(self) -> None:
+        self.console.register(list(self.project.functions))
+        for name, spec in self.project.functions.items():
+            pool = Pool(spec, self.backend, self._launch, self.console, self.project.settings.idle_ttl, self.always_cold)
+            self.pools[name] = pool
+            pool.prewarm()
+        self._housekeeping = asyncio.ensure_future(self._keep_house())
+
+    async def _keep_house(self) -> None:
+        ticks_per_reap = max(1, round(REAP_EVERY_S / MEMORY_SAMPLE_S))
+        tick = 0
+        while True:
+            await asyncio.sleep(MEMORY_SAMPLE_S)
+            tick += 1
+            for pool in self.pools.values():
+                try:
+                    pool.sample_memory()
+                    if tick % ticks_per_reap == 0:
+                        pool.reap_idle()
+                except Exception as exc:  # housekeeping must outlive any one bad sample
+                    self.console.error(pool.spec.name, f"housekeeping failed: {exc!r}")
+
+    async def aclose(self) -> None:
+        if self._housekeeping is not None:
+            self._housekeeping.cancel()
+        await self.async_invoker.aclose()
+        await asyncio.gather(*(pool.aclose() for pool in self.pools.values()))
+        await self.backend.aclose()

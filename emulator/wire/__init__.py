@@ -1,0 +1,1 @@
+"""Sans-io translation between emu's objects and the clouds' wire formats."""
