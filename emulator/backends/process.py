@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
 
 import psutil
 
@@ -18,34 +19,60 @@ from emulator.errors import BackendError
 
 
 
-class ProcessHandle(Handle):
-    def __init__(self, proc: asyncio.subprocess.Process, on_output: OutputSink) -> None:
-        self._proc = proc
-        self.pid = proc.pid
-        self._ps: psutil.Process | None = None
-        self._pump = asyncio.ensure_future(self._read_output(on_output))
+class _WorkerProtocol(asyncio.SubprocessProtocol):
+    """Splits the worker's output into lines and passes each on as soon as it is read.
 
-    async def _read_output(self, on_output: OutputSink) -> None:
-        stream = self._proc.stdout
-        assert stream is not None
-        while True:
-            try:
-                line = await stream.readline()
-            except ValueError:  # a line longer than the stream's limit: pass it on in pieces
-                line = await stream.read(65536)
-            if not line:
-                return
-            on_output(line.rstrip(b"\r\n"))
+    Lines are delivered from the I/O callback itself, not from a reader task, so a
+    line written before the worker's response has reached the pool by the time the
+    pool settles that response.
+    """
+
+    def __init__(self, on_output: OutputSink) -> None:
+        self._on_output = on_output
+        self._partial = b""
+        self.exited: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.drained: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def pipe_data_received(self, fd: int, data: bytes) -> None:
+        lines = (self._partial + data).split(b"\n")
+        self._partial = lines.pop()
+        if len(self._partial) > 65536:  # a runaway line: pass it on in pieces
+            lines.append(self._partial)
+            self._partial = b""
+        for line in lines:
+            self._on_output(line.rstrip(b"\r"))
+
+    def pipe_connection_lost(self, fd: int, exc: Exception | None) -> None:
+        if self._partial:
+            self._on_output(self._partial)
+            self._partial = b""
+        if not self.drained.done():
+            self.drained.set_result(None)
+
+    def process_exited(self) -> None:
+        if not self.exited.done():
+            self.exited.set_result(None)
+
+
+class ProcessHandle(Handle):
+    def __init__(self, transport: asyncio.SubprocessTransport, protocol: _WorkerProtocol) -> None:
+        self._transport = transport
+        self._protocol = protocol
+        self.pid = transport.get_pid()
+        self._ps: psutil.Process | None = None
 
     async def wait(self) -> int:
-        code = await self._proc.wait()
-        # Output written just before exit is still in the pipe: let it drain first,
-        # so a crash's last words reach the invocation's log.
+        await self._protocol.exited
+        # Output written just before exit may still be in the pipe: let it drain first,
+        # so a crash's last words reach the invocation's log. A forked child that
+        # keeps the pipe open must not hold us up for long.
         try:
-            await asyncio.wait_for(asyncio.shield(self._pump), 1.0)
+            await asyncio.wait_for(asyncio.shield(self._protocol.drained), 1.0)
         except asyncio.TimeoutError:
             pass
-        return code
+        code = self._transport.get_returncode()
+        self._transport.close()
+        return code if code is not None else -9
 
     def kill(self) -> None:
         try:
@@ -84,17 +111,18 @@ class ProcessBackend(Backend):
     name = "process"
 
     async def start(self, spec: LaunchSpec, on_output: OutputSink) -> Handle:
+        loop = asyncio.get_running_loop()
         try:
-            proc = await asyncio.create_subprocess_exec(
+            transport, protocol = await loop.subprocess_exec(
+                lambda: _WorkerProtocol(on_output),
                 *spec.argv,
                 cwd=spec.cwd,
                 env=dict(spec.env),
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
-                limit=1 << 20,
             )
         except OSError as exc:
             raise BackendError(f"cannot start {spec.argv[0]}: {exc.strerror or exc}") from exc
-        return ProcessHandle(proc, on_output)
+        return ProcessHandle(transport, protocol)

@@ -233,6 +233,8 @@ class Pool:
     # -- the Runtime API, as the environment's session calls it ---------------
 
     def next(self, env: Environment) -> RuntimeApiReply | asyncio.Future[Invocation]:
+        if env.invocation is not None and env.invocation.answer is not None:
+            self._settle(env, env.invocation)
         if env.state is EnvState.STARTING:
             env.init_ms = (time.monotonic() - env.spawned_at) * 1000
             env.move(EnvState.BUSY if env.invocation is not None else EnvState.IDLE)
@@ -256,14 +258,25 @@ class Pool:
             if request_id == env.last_request_id:
                 return RuntimeApiReply.invalid_state("InvocationResponse", "InvocationResponse")
             return RuntimeApiReply.invalid_request_id()
+        if inv.answer is not None or inv.is_done:
+            return RuntimeApiReply.invalid_state("InvocationResponse", "InvocationResponse")
         if body is None:  # over the response limit
-            self._finish(env, Outcome(Status.ERROR, lambda_errors.response_too_large(), "Function.ResponseSizeTooLarge"))
-            return RuntimeApiReply.too_large(lambda_errors.RESPONSE_LIMIT)
-        if failed:
-            self._finish(env, Outcome(Status.ERROR, body, lambda_errors.error_type_of(body, error_type)))
+            inv.answer = Outcome(Status.ERROR, lambda_errors.response_too_large(), "Function.ResponseSizeTooLarge")
+            reply = RuntimeApiReply.too_large(lambda_errors.RESPONSE_LIMIT)
+        elif failed:
+            inv.answer = Outcome(Status.ERROR, body, lambda_errors.error_type_of(body, error_type))
+            reply = RuntimeApiReply.accepted()
         else:
-            self._finish(env, Outcome(Status.SUCCESS, body))
-        return RuntimeApiReply.accepted()
+            inv.answer = Outcome(Status.SUCCESS, body)
+            reply = RuntimeApiReply.accepted()
+        # Settled on the next loop turn: by then the output the handler wrote before
+        # answering (already in the pipe) has been read into the invocation's log.
+        self._loop.call_soon(self._settle, env, inv)
+        return reply
+
+    def _settle(self, env: Environment, inv: Invocation) -> None:
+        if env.invocation is inv and not inv.is_done and inv.answer is not None:
+            self._finish(env, inv.answer)
 
     def init_error(self, env: Environment, body: bytes, error_type: str | None) -> RuntimeApiReply:
         if env.state is not EnvState.STARTING:

@@ -1,0 +1,106 @@
+"""The emu.yaml reader: a parsed document into a ``Project``.
+
+Owns emu.yaml's schema (which keys exist where) and the ``settings:`` rules. The
+per-function rules are shared with the SAM reader and live in ``validate``.
+
+    settings:   {region, account_id, idle_ttl, env_file, async_retry_delays}   optional
+    functions:  {<name>: {provider, runtime, handler, code, memory, timeout,
+                          reserved_concurrency, provisioned_concurrency, environment}}
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from emulator.config.model import Project, Settings
+from emulator.config.validate import (
+    FUNCTION_FIELDS,
+    Where,
+    build_function,
+    describe,
+    reject_unknown_keys,
+    require_mapping,
+    require_number,
+    require_string,
+)
+
+TOP_LEVEL_KEYS = ("settings", "functions")
+SETTINGS_KEYS = ("region", "account_id", "idle_ttl", "env_file", "async_retry_delays")
+
+ACCOUNT_ID = re.compile(r"\d{12}")
+# Loose on purpose: new regions appear often; this only catches typos like "us east 1".
+REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")
+
+
+def read_emu_yaml(path: Path, document: Any) -> Project:
+    """Build a Project from an emu.yaml ``document`` that was read from ``path``."""
+    where = Where(path)
+    if document is None:
+        raise where.error(None, "file is empty; expected 'functions:'")
+    document = require_mapping(where, None, document)
+    reject_unknown_keys(where, document, TOP_LEVEL_KEYS)
+
+    raw_settings = document.get("settings")
+    settings = read_settings(where, {} if raw_settings is None else raw_settings, path.parent)
+    functions = document.get("functions")
+    if functions is None or functions == {}:
+        raise where.error("functions", "at least one function is required")
+    functions = require_mapping(where, "functions", functions)
+
+    specs = {}
+    for name, body in functions.items():
+        if not isinstance(name, str):
+            raise where.error("functions", f"function names must be strings, got {describe(name)}; quote it")
+        function_where = Where(path, name)
+        body = require_mapping(function_where, None, body)
+        reject_unknown_keys(function_where, body, FUNCTION_FIELDS)
+        specs[name] = build_function(function_where, body, path.parent)
+    return Project(path=path.resolve(), settings=settings, functions=specs)
+
+
+def read_settings(where: Where, raw: Any, base_dir: Path) -> Settings:
+    raw = require_mapping(where, "settings", raw)
+    reject_unknown_keys(where, raw, SETTINGS_KEYS, section="settings")
+    values: dict[str, Any] = {}
+
+    if "region" in raw:
+        region = require_string(where, "settings.region", raw["region"])
+        if not REGION.fullmatch(region):
+            raise where.error("settings.region", f"{region!r} does not look like an AWS region (e.g. us-east-1)")
+        values["region"] = region
+    if "account_id" in raw:
+        values["account_id"] = _account_id(where, raw["account_id"])
+    if "idle_ttl" in raw:
+        values["idle_ttl"] = require_number(where, "settings.idle_ttl", raw["idle_ttl"], 0)
+    if "env_file" in raw:
+        values["env_file"] = _env_file(where, raw["env_file"], base_dir)
+    if "async_retry_delays" in raw:
+        values["async_retry_delays"] = _retry_delays(where, raw["async_retry_delays"])
+    return Settings(**values)
+
+
+def _account_id(where: Where, value: Any) -> str:
+    # An unquoted 12-digit id parses as an int; accept it, since no digits were lost.
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not ACCOUNT_ID.fullmatch(value):
+        raise where.error("settings.account_id", f"must be 12 digits in quotes, got {describe(value)}")
+    return value
+
+
+def _env_file(where: Where, value: Any, base_dir: Path) -> Path:
+    path = (base_dir / require_string(where, "settings.env_file", value)).resolve()
+    if not path.is_file():
+        raise where.error("settings.env_file", f"file {str(path)!r} does not exist")
+    return path
+
+
+def _retry_delays(where: Where, value: Any) -> tuple[float, ...]:
+    if not isinstance(value, list):
+        raise where.error("settings.async_retry_delays", f"must be a list of seconds, got {describe(value)}")
+    return tuple(
+        require_number(where, f"settings.async_retry_delays[{index}]", delay, 0)
+        for index, delay in enumerate(value)
+    )
