@@ -191,7 +191,7 @@ def test_aws_cli_invoke(emu, tmp_path: Path):
     aws = [sys.executable, "-m", "awscli"]
     result = subprocess.run(
         [*aws, "lambda", "invoke", "--endpoint-url", emu.url, "--function-name", "hello",
-         "--cli-binary-format", "raw-in-base64-out", "--payload", '{"from": "cli"}', "--log-type", "Tail", str(out)],
+         "--payload", '{"from": "cli"}', "--log-type", "Tail", str(out)],
         capture_output=True, text=True, env=env, timeout=60,
     )
     assert result.returncode == 0, result.stderr
