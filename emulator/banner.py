@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from emulator.config.model import Project
+import sys
+
+from emulator.config.model import FunctionSpec, Project
+
+_HOST_PYTHON = "python%d.%d" % sys.version_info[:2]
+
+
+def _runtime(spec: FunctionSpec) -> str:
+    # Python workers run on emu's own interpreter; say so when it is not the one configured.
+    if spec.runtime.startswith("python") and spec.runtime != _HOST_PYTHON:
+        return f"{spec.runtime} (on {_HOST_PYTHON[6:]})"
+    return spec.runtime
 
 
 def banner(project: Project, url: str) -> str:
     rows = [("FUNCTION", "PROVIDER", "RUNTIME", "MEMORY", "TIMEOUT", "REACH IT AT")]
     for spec in project.functions.values():
         reach = f"{url}/2015-03-31/functions/{spec.name}/invocations"
-        rows.append((spec.name, spec.provider, spec.runtime, f"{spec.memory} MB", f"{spec.timeout:g} s", reach))
+        rows.append((spec.name, spec.provider, _runtime(spec), f"{spec.memory} MB", f"{spec.timeout:g} s", reach))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     example = next(iter(project.functions), "NAME")

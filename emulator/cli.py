@@ -13,10 +13,18 @@ import os
 import socket
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from emulator import __version__
 from emulator.config import Project, find_config, load_project
 from emulator.errors import ConfigError
+
+if TYPE_CHECKING:
+    from types import FrameType
+
+    import uvicorn
+
+    from emulator.execution.registry import Registry
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,6 +80,7 @@ def _serve(project: Project, sock: socket.socket, args: argparse.Namespace) -> i
     from emulator.banner import banner
     from emulator.console import Console
     from emulator.execution.registry import Registry
+    from emulator.server import RouterProtocol
 
     host, port = sock.getsockname()[:2]
     url = f"http://{host}:{port}" if ":" not in host else f"http://[{host}]:{port}"
@@ -88,17 +97,34 @@ def _serve(project: Project, sock: socket.socket, args: argparse.Namespace) -> i
     config = uvicorn.Config(
         app,
         loop="uvloop",
-        http="httptools",
+        http=RouterProtocol,
         lifespan="on",
         access_log=False,
         log_level="warning",
         timeout_graceful_shutdown=5,
         server_header=False,
+        proxy_headers=False,
     )
-    server = uvicorn.Server(config)
-    server.run(sockets=[sock])
+    server = _server(config, registry)
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass  # uvicorn re-raises Ctrl-C once it has shut down; by then every worker is stopped
     console.flush()
     return 0
+
+
+def _server(config: uvicorn.Config, registry: Registry) -> uvicorn.Server:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            super().handle_exit(sig, frame)
+            # Stop the workers now: an invocation in flight would otherwise hold
+            # graceful shutdown open for its whole timeout, then die mid-response.
+            registry.stop_soon()
+
+    return Server(config)
 
 
 if __name__ == "__main__":

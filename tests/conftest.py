@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Callable, Iterator
 
+import psutil
 import pytest
 import requests
 
@@ -78,6 +79,29 @@ class EmuProcess:
     def environments(self, name: str) -> list[dict]:
         return self.functions()[name]["environments"]
 
+    def wait_for_environments(self, name: str, check: Callable[[list[dict]], bool], timeout: float = 15) -> list[dict]:
+        """Poll ``/_emu/functions`` until ``check`` holds for ``name``'s environments."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            envs = self.environments(name)
+            if check(envs):
+                return envs
+            time.sleep(0.05)
+        raise AssertionError(f"environments of {name} never matched; last seen: {self.environments(name)}\n{self.log()}")
+
+    @staticmethod
+    def wait_for_exit(pid: int, timeout: float = 10) -> None:
+        """Wait until ``pid`` is gone (a zombie nobody has reaped yet counts as gone)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                    return
+            except psutil.NoSuchProcess:
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"process {pid} is still running")
+
     def lambda_client(self, **config: object):
         import boto3
         from botocore.config import Config
@@ -103,9 +127,9 @@ class EmuProcess:
         return self.proc.returncode
 
 
-def write_project(root: Path, config: str, functions: dict[str, str] | None = None) -> None:
-    """``config`` is emu.yaml's text; ``functions`` maps a code dir to a folder under tests/functions."""
-    (root / "emu.yaml").write_text(textwrap.dedent(config))
+def write_project(root: Path, config: str, functions: dict[str, str] | None = None, config_name: str = "emu.yaml") -> None:
+    """``config`` is the config file's text; ``functions`` maps a code dir to a folder under tests/functions."""
+    (root / config_name).write_text(textwrap.dedent(config))
     for target, source in (functions or {}).items():
         shutil.copytree(FUNCTIONS / source, root / target)
 
@@ -114,8 +138,15 @@ def write_project(root: Path, config: str, functions: dict[str, str] | None = No
 def emu_server(tmp_path: Path) -> Iterator[Callable[..., EmuProcess]]:
     started: list[EmuProcess] = []
 
-    def start(config: str, functions: dict[str, str] | None = None, args: list[str] | None = None, env: dict[str, str] | None = None, ready: bool = True) -> EmuProcess:
-        write_project(tmp_path, config, functions)
+    def start(
+        config: str,
+        functions: dict[str, str] | None = None,
+        args: list[str] | None = None,
+        env: dict[str, str] | None = None,
+        ready: bool = True,
+        config_name: str = "emu.yaml",
+    ) -> EmuProcess:
+        write_project(tmp_path, config, functions, config_name)
         emu = EmuProcess(tmp_path, args or [], env)
         started.append(emu)
         if ready:

@@ -11,11 +11,14 @@ import asyncio
 import os
 import signal
 import subprocess
+import time
 
 import psutil
 
 from emulator.backends.base import Backend, Handle, LaunchSpec, OutputSink
 from emulator.errors import BackendError
+
+_CHILDREN_EVERY_S = 1.0
 
 
 
@@ -60,6 +63,8 @@ class ProcessHandle(Handle):
         self._protocol = protocol
         self.pid = transport.get_pid()
         self._ps: psutil.Process | None = None
+        self._children: list[psutil.Process] = []
+        self._children_at = float("-inf")
 
     async def wait(self) -> int:
         await self._protocol.exited
@@ -85,14 +90,19 @@ class ProcessHandle(Handle):
             if self._ps is None:
                 self._ps = psutil.Process(self.pid)
             total = self._ps.memory_info().rss
-            for child in self._ps.children(recursive=True):
-                try:
-                    total += child.memory_info().rss
-                except psutil.Error:
-                    pass
-            return total
+            # Finding children scans all of /proc, so the list is refreshed once a second.
+            now = time.monotonic()
+            if now - self._children_at >= _CHILDREN_EVERY_S:
+                self._children = self._ps.children(recursive=True)
+                self._children_at = now
         except psutil.Error:
             return 0
+        for child in self._children:
+            try:
+                total += child.memory_info().rss
+            except psutil.Error:
+                pass
+        return total
 
     def peak_memory_bytes(self) -> int:
         # VmHWM is the kernel's own high-water mark, so a short spike between two

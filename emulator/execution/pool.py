@@ -33,6 +33,9 @@ from emulator.wire import lambda_errors, logs
 ACCOUNT_CONCURRENCY = 1000
 # Lambda gives on-demand init 10 s before it gives up on it.
 INIT_LIMIT_S = 10.0
+# Invocations shorter than this cannot have touched enough memory to matter.
+_PEAK_READ_AFTER_S = 0.002
+_SAMPLE_AFTER_S = 0.05
 
 Launcher = Callable[[FunctionSpec, Environment], LaunchSpec]
 
@@ -103,6 +106,7 @@ class Pool:
 
     def _bind(self, env: Environment, inv: Invocation) -> None:
         env.invocation = inv
+        inv.cold = env.state is EnvState.STARTING
         if env.state is EnvState.IDLE:
             env.move(EnvState.BUSY)
         if env.waiter is not None and not env.waiter.done():
@@ -237,6 +241,10 @@ class Pool:
             self._settle(env, env.invocation)
         if env.state is EnvState.STARTING:
             env.init_ms = (time.monotonic() - env.spawned_at) * 1000
+            if env.handle is not None:
+                # What init used is the floor of every REPORT's Max Memory Used, even
+                # for invocations too short to be sampled or to read the peak at the end.
+                env.peak_memory = max(env.peak_memory, env.handle.peak_memory_bytes())
             env.move(EnvState.BUSY if env.invocation is not None else EnvState.IDLE)
             if env.invocation is None:
                 self._idle.append(env)
@@ -263,6 +271,9 @@ class Pool:
         if body is None:  # over the response limit
             inv.answer = Outcome(Status.ERROR, lambda_errors.response_too_large(), "Function.ResponseSizeTooLarge")
             reply = RuntimeApiReply.too_large(lambda_errors.RESPONSE_LIMIT)
+            # awslambdaric raises on the 413 and exits; handed the next invocation, the
+            # dying environment would fail it with Runtime.ExitError. Lambda resets it.
+            env.kill_reason = "retire"
         elif failed:
             inv.answer = Outcome(Status.ERROR, body, lambda_errors.error_type_of(body, error_type))
             reply = RuntimeApiReply.accepted()
@@ -300,14 +311,19 @@ class Pool:
         now = time.monotonic()
         started = inv.delivered_at or now
         peak = env.peak_memory
-        if env.handle is not None:
+        # The kernel's high-water mark catches a spike between two samples. Touching
+        # enough memory to matter takes milliseconds, so sub-ms invocations (the hot
+        # path) skip the read and report the last sampled peak.
+        if env.handle is not None and now - started >= _PEAK_READ_AFTER_S:
             peak = max(peak, env.handle.peak_memory_bytes())
         env.peak_memory = peak
         if outcome.status is Status.SUCCESS and peak > self.spec.memory * logs.MB:
             # It went over its memory between two samples; Lambda would have killed it.
             env.kill_reason = "oom"
             outcome = Outcome(Status.OUT_OF_MEMORY, lambda_errors.out_of_memory(inv.request_id), "Runtime.OutOfMemory")
-        init_ms = env.init_ms if env.served == 0 else None
+        # Only the invocation that waited for init pays for it: a provisioned
+        # environment's init happened before anyone asked.
+        init_ms = env.init_ms if inv.cold else None
         if not inv.delivered_at:  # it never reached the handler (init failed, or the runtime died first)
             start = logs.start_line(inv.request_id)
             inv.add_log(start.encode())
@@ -346,10 +362,14 @@ class Pool:
     def sample_memory(self) -> None:
         """Kill environments that went over their memory; remember each one's peak."""
         limit = self.spec.memory * logs.MB
+        since = time.monotonic() - _SAMPLE_AFTER_S
         for env in self.environments:
-            if env.handle is None or env.state is EnvState.DEAD:
+            # Only invocations that have run a while are sampled: a short one is
+            # covered by the high-water mark read when it finishes.
+            inv = env.invocation
+            if env.handle is None or inv is None or not inv.delivered_at or inv.delivered_at > since:
                 continue
-            used = env.handle.memory_bytes()
+            used = max(env.handle.memory_bytes(), env.handle.peak_memory_bytes())
             if used > env.peak_memory:
                 env.peak_memory = used
             if used > limit and env.kill_reason is None:
@@ -377,12 +397,15 @@ class Pool:
         self._idle.clear()
         return count
 
-    async def aclose(self) -> None:
+    def close(self) -> None:
+        """Kill every environment now and start no replacements; invocations in flight fail."""
         self._closing = True
-        envs = list(self.environments)
-        for env in envs:
+        for env in list(self.environments):
             self._kill(env, "shutdown")
-        waits = [env.handle.wait() for env in envs if env.handle is not None]
+
+    async def aclose(self) -> None:
+        self.close()
+        waits = [env.handle.wait() for env in self.environments if env.handle is not None]
         if waits:
             await asyncio.wait([asyncio.ensure_future(w) for w in waits], timeout=5)
 

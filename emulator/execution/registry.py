@@ -44,6 +44,7 @@ class Registry:
         self.pools: dict[str, Pool] = {}
         self.async_invoker = AsyncInvoker(console, project.settings.async_retry_delays)
         self._housekeeping: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def arn(self, name: str, qualifier: str | None = None) -> str:
         s = self.project.settings
@@ -62,6 +63,7 @@ class Registry:
         return lambda_launch(spec, variables)
 
     async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
         self.console.register(list(self.project.functions))
         for name, spec in self.project.functions.items():
             pool = Pool(spec, self.backend, self._launch, self.console, self.project.settings.idle_ttl, self.always_cold)
@@ -82,6 +84,19 @@ class Registry:
                         pool.reap_idle()
                 except Exception as exc:  # housekeeping must outlive any one bad sample
                     self.console.error(pool.spec.name, f"housekeeping failed: {exc!r}")
+
+    def stop_soon(self) -> None:
+        """Kill every environment on the next loop turn. Safe from a signal handler.
+
+        Called at Ctrl-C: an invocation in flight would otherwise hold the server's
+        graceful shutdown open until it timed out, and then be cancelled mid-response.
+        """
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._stop_environments)
+
+    def _stop_environments(self) -> None:
+        for pool in self.pools.values():
+            pool.close()
 
     async def aclose(self) -> None:
         if self._housekeeping is not None:
