@@ -65,6 +65,7 @@ class ProcessHandle(Handle):
         self._ps: psutil.Process | None = None
         self._children: list[psutil.Process] = []
         self._children_at = float("-inf")
+        self._status_fd: int | None = None
 
     async def wait(self) -> int:
         await self._protocol.exited
@@ -77,6 +78,7 @@ class ProcessHandle(Handle):
             pass
         code = self._transport.get_returncode()
         self._transport.close()
+        self._close_status()
         return code if code is not None else -9
 
     def kill(self) -> None:
@@ -106,15 +108,23 @@ class ProcessHandle(Handle):
 
     def peak_memory_bytes(self) -> int:
         # VmHWM is the kernel's own high-water mark, so a short spike between two
-        # samples is still seen.
+        # samples is still seen. The status file is kept open and re-read with
+        # pread: opening it each time cost more than the rest of an invocation.
         try:
-            with open(f"/proc/{self.pid}/status", "rb") as f:
-                for line in f:
-                    if line.startswith(b"VmHWM:"):
-                        return int(line.split()[1]) * 1024
-        except (OSError, ValueError):
-            pass
-        return 0
+            if self._status_fd is None:
+                self._status_fd = os.open(f"/proc/{self.pid}/status", os.O_RDONLY)
+            status = os.pread(self._status_fd, 8192, 0)
+        except OSError:
+            return 0
+        start = status.find(b"VmHWM:")
+        if start < 0:
+            return 0  # a zombie has no memory left to report
+        return int(status[start + 6 : status.index(b"kB", start)]) * 1024
+
+    def _close_status(self) -> None:
+        if self._status_fd is not None:
+            os.close(self._status_fd)
+            self._status_fd = None
 
 
 class ProcessBackend(Backend):
