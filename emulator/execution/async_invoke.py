@@ -14,7 +14,7 @@ import time
 from emulator.console import Console
 from emulator.errors import Throttled
 from emulator.execution.invocation import Invocation
-from emulator.execution.pool import Pool
+from emulator.execution.lambda_pool import LambdaPool
 
 MAX_EVENT_AGE_S = 6 * 3600
 _THROTTLE_BACKOFF_S = (0.1, 0.5, 1.0, 5.0, 30.0)
@@ -26,7 +26,7 @@ class AsyncInvoker:
         self._retry_delays = retry_delays
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def submit(self, pool: Pool, inv: Invocation) -> None:
+    def submit(self, pool: LambdaPool, inv: Invocation) -> None:
         task = asyncio.ensure_future(self._run(pool, inv))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -34,7 +34,7 @@ class AsyncInvoker:
     def pending(self) -> int:
         return len(self._tasks)
 
-    async def _run(self, pool: Pool, first: Invocation) -> None:
+    async def _run(self, pool: LambdaPool, first: Invocation) -> None:
         accepted = time.monotonic()
         attempt = 0
         throttles = 0

@@ -65,11 +65,19 @@ class Environment:
     peak_memory: int = 0
     kill_reason: str | None = None  # "timeout", "oom", "retire", "shutdown" when emu killed it
     last_request_id: str | None = None
+    # Monotonic time its current work began; 0 while it has none. Memory is sampled
+    # only for work that has run a while.
+    busy_since: float = 0.0
+    port: int = 0  # where an HTTP instance (GCP) listens
+    active: int = 0  # requests an HTTP instance is serving now
 
     def move(self, to: EnvState) -> None:
         if to not in _ALLOWED[self.state]:
             raise IllegalTransition(f"environment {self.id} of {self.function}: {self.state.value} -> {to.value}")
         self.state = to
+
+    def has_work(self) -> bool:
+        return self.invocation is not None or self.active > 0
 
     def is_live(self) -> bool:
         return self.state in (EnvState.STARTING, EnvState.IDLE, EnvState.BUSY)

@@ -16,7 +16,7 @@ from emulator.config.model import FunctionSpec, Project
 from emulator.console import Console
 from emulator.execution.async_invoke import AsyncInvoker
 from emulator.execution.environment import Environment
-from emulator.execution.pool import Pool
+from emulator.execution.lambda_pool import LambdaPool
 from emulator.runtimes import lambda_launch
 from emulator.runtimes.lambda_env import lambda_environment
 
@@ -41,7 +41,7 @@ class Registry:
         self.endpoint_url = endpoint_url
         self._host_env = dict(host_env)
         self.always_cold = always_cold
-        self.pools: dict[str, Pool] = {}
+        self.pools: dict[str, LambdaPool] = {}
         self.async_invoker = AsyncInvoker(console, project.settings.async_retry_delays)
         self._housekeeping: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -66,7 +66,7 @@ class Registry:
         self._loop = asyncio.get_running_loop()
         self.console.register(list(self.project.functions))
         for name, spec in self.project.functions.items():
-            pool = Pool(spec, self.backend, self._launch, self.console, self.project.settings.idle_ttl, self.always_cold)
+            pool = LambdaPool(spec, self.backend, self._launch, self.console, self.project.settings.idle_ttl, self.always_cold)
             self.pools[name] = pool
             pool.prewarm()
         self._housekeeping = asyncio.ensure_future(self._keep_house())
