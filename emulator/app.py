@@ -14,12 +14,15 @@ from typing import Awaitable, Callable
 from emulator.execution.registry import Registry
 from emulator.surfaces.admin import AdminSurface
 from emulator.surfaces.asgi import JSON, Receive, Scope, Send, respond
+from emulator.surfaces.gcp import GcpSurface
+from emulator.surfaces.gcp_services import PUBLISH, GcsSurface, PubSubSurface
 from emulator.surfaces.lambda_control import ControlSurface
 from emulator.surfaces.lambda_invoke import InvokeSurface
 
 _FUNCTIONS = "/2015-03-31/functions"
 _INVOCATIONS = "/invocations"
 _ADMIN = "/_emu/"
+_GCS = "/_emu/gcs/"
 
 
 class EmuApp:
@@ -28,6 +31,9 @@ class EmuApp:
         self._invoke = InvokeSurface(registry)
         self._control = ControlSurface(registry)
         self._admin = AdminSurface(registry)
+        self._gcp = GcpSurface(registry.gcp_invoker)
+        self._pubsub = PubSubSurface(registry.gcp_sources)
+        self._gcs = GcsSurface(registry.gcp_sources)
         self._on_ready = on_ready
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -52,10 +58,19 @@ class EmuApp:
                 await self._invoke(scope, receive, send, rest[1 : -len(_INVOCATIONS)])
             else:
                 await self._control(scope, receive, send, rest)
+        elif path.startswith(_GCS):
+            await self._gcs(scope, receive, send, path[len(_GCS):])
+        elif path.startswith("/v1/") and (match := PUBLISH.match(path)):
+            await self._pubsub(scope, receive, send, match["project"], match["topic"])
         elif path.startswith(_ADMIN) or path == "/_emu":
             await self._admin(scope, receive, send, path[len(_ADMIN):])
         else:
-            await respond(send, 404, [JSON], b'{"message":"Not Found"}')
+            # /{name}/... is a Cloud Function, as on cloudfunctions.net.
+            pool = self.registry.gcp_pool(path[1:].split("/", 1)[0])
+            if pool is not None:
+                await self._gcp(scope, receive, send, pool)
+            else:
+                await respond(send, 404, [(b"content-type", b"text/plain")], b"Not Found\n")
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         handlers: dict[str, tuple[Callable[[], Awaitable[None]], str]] = {

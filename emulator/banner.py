@@ -19,11 +19,19 @@ def _runtime(spec: FunctionSpec) -> str:
 def banner(project: Project, url: str) -> str:
     rows = [("FUNCTION", "PROVIDER", "RUNTIME", "MEMORY", "TIMEOUT", "REACH IT AT")]
     for spec in project.functions.values():
-        reach = f"{url}/2015-03-31/functions/{spec.name}/invocations"
+        if spec.provider == "gcp":
+            trigger = spec.trigger
+            reach = f"{url}/{spec.name}"
+            if trigger is not None and trigger.kind == "pubsub":
+                reach += f"  (and Pub/Sub topic {trigger.topic})"
+            elif trigger is not None and trigger.kind == "gcs":
+                reach += f"  (and gs://{trigger.bucket} {trigger.event or 'finalized'})"
+        else:
+            reach = f"{url}/2015-03-31/functions/{spec.name}/invocations"
         rows.append((spec.name, spec.provider, _runtime(spec), f"{spec.memory} MB", f"{spec.timeout:g} s", reach))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
-    example = next(iter(project.functions), "NAME")
+    example = next((n for n, f in project.functions.items() if f.provider == "aws"), "NAME")
     lines += [
         "",
         f"emu is up at {url}  (config: {project.path})",

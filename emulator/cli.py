@@ -103,6 +103,7 @@ def _serve(project: Project, sock: socket.socket, args: argparse.Namespace) -> i
         log_level="warning",
         timeout_graceful_shutdown=5,
         server_header=False,
+        date_header=False,
         proxy_headers=False,
     )
     server = _server(config, registry)

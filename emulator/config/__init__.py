@@ -4,6 +4,7 @@
 """
 
 from emulator.config.loader import find_config, load_project
-from emulator.config.model import FunctionSpec, Project, Settings
+from emulator.config.model import FunctionSpec, Project, Settings, TriggerSpec
+from emulator.config.signature import detect_signature
 
-__all__ = ["FunctionSpec", "Project", "Settings", "find_config", "load_project"]
+__all__ = ["FunctionSpec", "Project", "Settings", "TriggerSpec", "detect_signature", "find_config", "load_project"]

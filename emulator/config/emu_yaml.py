@@ -1,11 +1,18 @@
 """The emu.yaml reader: a parsed document into a ``Project``.
 
-Owns emu.yaml's schema (which keys exist where) and the ``settings:`` rules. The
-per-function rules are shared with the SAM reader and live in ``validate``.
+Owns emu.yaml's schema (which keys exist where), the choice of rules by
+``provider`` and the ``settings:`` rules. The per-function rules live in
+``aws_function`` (shared with the SAM reader) and ``gcp_function``.
 
-    settings:   {region, account_id, idle_ttl, env_file, async_retry_delays}   optional
-    functions:  {<name>: {provider, runtime, handler, code, memory, timeout,
+    settings:   {region, account_id, idle_ttl, env_file, async_retry_delays,     optional
+                 project, gcp_region, queue_timeout}
+    functions:  {<name>: {provider: aws (default),
+                          runtime, handler, code, memory, timeout,
                           reserved_concurrency, provisioned_concurrency, environment}}
+                {<name>: {provider: gcp,
+                          runtime, entry_point, code, source, signature, generation, memory,
+                          timeout, concurrency, min_instances, max_instances, environment,
+                          project, trigger}}
 """
 
 from __future__ import annotations
@@ -14,12 +21,14 @@ import re
 from pathlib import Path
 from typing import Any
 
-from emulator.config.model import Project, Settings
+from emulator.config.aws_function import build_aws_function
+from emulator.config.gcp_function import build_gcp_function, project_id
+from emulator.config.model import FunctionSpec, Project, Settings
 from emulator.config.validate import (
     FUNCTION_FIELDS,
     Where,
-    build_function,
     describe,
+    read_provider,
     reject_unknown_keys,
     require_mapping,
     require_number,
@@ -27,11 +36,14 @@ from emulator.config.validate import (
 )
 
 TOP_LEVEL_KEYS = ("settings", "functions")
-SETTINGS_KEYS = ("region", "account_id", "idle_ttl", "env_file", "async_retry_delays")
+SETTINGS_KEYS = (
+    "region", "account_id", "idle_ttl", "env_file", "async_retry_delays", "project", "gcp_region", "queue_timeout",
+)
 
 ACCOUNT_ID = re.compile(r"\d{12}")
 # Loose on purpose: new regions appear often; this only catches typos like "us east 1".
 REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")
+GCP_REGION = re.compile(r"[a-z]+-[a-z]+\d+")
 
 
 def read_emu_yaml(path: Path, document: Any) -> Project:
@@ -53,11 +65,16 @@ def read_emu_yaml(path: Path, document: Any) -> Project:
     for name, body in functions.items():
         if not isinstance(name, str):
             raise where.error("functions", f"function names must be strings, got {describe(name)}; quote it")
-        function_where = Where(path, name)
-        body = require_mapping(function_where, None, body)
-        reject_unknown_keys(function_where, body, FUNCTION_FIELDS)
-        specs[name] = build_function(function_where, body, path.parent)
+        specs[name] = _function(Where(path, name), body, path.parent, settings)
     return Project(path=path.resolve(), settings=settings, functions=specs)
+
+
+def _function(where: Where, body: Any, base_dir: Path, settings: Settings) -> FunctionSpec:
+    body = require_mapping(where, None, body)
+    reject_unknown_keys(where, body, FUNCTION_FIELDS)
+    if read_provider(where, "provider", body.get("provider", "aws")) == "gcp":
+        return build_gcp_function(where, body, base_dir, settings.project)
+    return build_aws_function(where, body, base_dir)
 
 
 def read_settings(where: Where, raw: Any, base_dir: Path) -> Settings:
@@ -78,6 +95,15 @@ def read_settings(where: Where, raw: Any, base_dir: Path) -> Settings:
         values["env_file"] = _env_file(where, raw["env_file"], base_dir)
     if "async_retry_delays" in raw:
         values["async_retry_delays"] = _retry_delays(where, raw["async_retry_delays"])
+    if "project" in raw:
+        values["project"] = project_id(where, "settings.project", raw["project"])
+    if "gcp_region" in raw:
+        region = require_string(where, "settings.gcp_region", raw["gcp_region"])
+        if not GCP_REGION.fullmatch(region):
+            raise where.error("settings.gcp_region", f"{region!r} does not look like a GCP region (e.g. us-central1)")
+        values["gcp_region"] = region
+    if "queue_timeout" in raw:
+        values["queue_timeout"] = require_number(where, "settings.queue_timeout", raw["queue_timeout"], 0)
     return Settings(**values)
 
 

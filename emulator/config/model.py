@@ -9,9 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Literal, Mapping
+from typing import Literal, Mapping, get_args
 
 Provider = Literal["aws", "gcp"]
+# functions-framework's signature types; "event" is the legacy background function.
+Signature = Literal["http", "cloudevent", "event", "typed"]
+TriggerKind = Literal["http", "pubsub", "gcs"]
+# The Cloud Storage events a function can subscribe to, as Eventarc names them.
+StorageEvent = Literal["finalized", "deleted", "archived", "metadataUpdated"]
+SIGNATURES: tuple[str, ...] = get_args(Signature)
+STORAGE_EVENTS: tuple[str, ...] = get_args(StorageEvent)
 
 # Lambda's documented limits (docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
 LAMBDA_MEMORY_MB = (128, 10240)
@@ -22,6 +29,47 @@ LAMBDA_PYTHON_RUNTIMES = frozenset(
 LAMBDA_PROVIDED_RUNTIMES = frozenset({"provided", "provided.al2", "provided.al2023"})
 LAMBDA_RUNTIMES = LAMBDA_PYTHON_RUNTIMES | LAMBDA_PROVIDED_RUNTIMES
 
+# cloud.google.com/functions/docs/runtime-support#python
+GCP_PYTHON_RUNTIMES = frozenset(
+    {"python37", "python38", "python39", "python310", "python311", "python312", "python313"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationLimits:
+    """What one Cloud Functions generation allows; ``GCP_LIMITS`` holds one per generation."""
+
+    memory_mb: tuple[int, int]
+    # gen1 takes only these sizes; None means any whole number of MB in the range.
+    memory_choices: tuple[int, ...] | None
+    http_timeout_s: tuple[int, int]
+    event_timeout_s: tuple[int, int]
+    concurrency: tuple[int, int]
+
+
+# cloud.google.com/functions/docs/configuring/memory, .../configuring/timeout and
+# .../configuring/concurrency. gen2 runs on Cloud Run, hence its larger limits; an
+# event-driven gen2 function is still held to gen1's 9 minutes.
+GCP_LIMITS: Mapping[int, GenerationLimits] = MappingProxyType({
+    1: GenerationLimits(
+        memory_mb=(128, 8192),
+        memory_choices=(128, 256, 512, 1024, 2048, 4096, 8192),
+        http_timeout_s=(1, 540),
+        event_timeout_s=(1, 540),
+        concurrency=(1, 1),
+    ),
+    2: GenerationLimits(
+        memory_mb=(128, 32768),
+        memory_choices=None,
+        http_timeout_s=(1, 3600),
+        event_timeout_s=(1, 540),
+        concurrency=(1, 1000),
+    ),
+})
+GCP_DEFAULT_MEMORY_MB = 256
+GCP_DEFAULT_TIMEOUT_S = 60
+GCP_DEFAULT_SOURCE = "main.py"  # functions-framework's --source default
+
 DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT_ID = "123456789012"
 # How long an idle environment lives. Lambda keeps them for minutes; so do we.
@@ -29,6 +77,11 @@ DEFAULT_IDLE_TTL_S = 300.0
 # Lambda's async retry schedule is about 1 and 2 minutes; locally that is too slow
 # to wait for, so the default is seconds and a setting can change it.
 DEFAULT_ASYNC_RETRY_DELAYS_S = (1.0, 2.0)
+DEFAULT_GCP_PROJECT = "emu-project"
+DEFAULT_GCP_REGION = "us-central1"
+# How long a GCP request waits for an instance when all max_instances are busy
+# before it is answered 429, as Cloud Run does after its own short queueing.
+DEFAULT_QUEUE_TIMEOUT_S = 10.0
 
 
 def _frozen(mapping: Mapping[str, str] | None) -> Mapping[str, str]:
@@ -44,11 +97,28 @@ class Settings:
     idle_ttl: float = DEFAULT_IDLE_TTL_S
     env_file: Path | None = None
     async_retry_delays: tuple[float, ...] = DEFAULT_ASYNC_RETRY_DELAYS_S
+    project: str = DEFAULT_GCP_PROJECT  # GOOGLE_CLOUD_PROJECT unless a function sets its own
+    gcp_region: str = DEFAULT_GCP_REGION
+    queue_timeout: float = DEFAULT_QUEUE_TIMEOUT_S
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerSpec:
+    """What invokes a GCP function: HTTP requests, a Pub/Sub topic or a Cloud Storage bucket."""
+
+    kind: TriggerKind
+    topic: str | None = None
+    bucket: str | None = None
+    event: StorageEvent | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class FunctionSpec:
-    """One function as configured: what to run and the limits to run it under."""
+    """One function as configured: what to run and the limits to run it under.
+
+    The GCP fields keep their defaults on an AWS function, and ``handler``,
+    ``reserved_concurrency`` and ``provisioned_concurrency`` keep theirs on a GCP one.
+    """
 
     name: str
     provider: Provider
@@ -60,13 +130,36 @@ class FunctionSpec:
     reserved_concurrency: int | None = None
     provisioned_concurrency: int = 0
     environment: Mapping[str, str] = field(default_factory=lambda: _frozen(None))
+    # GCP only from here on.
+    entry_point: str = ""  # "" on a GCP function means its name, as gcloud does
+    signature: Signature | None = None  # None: what the decorator says, found by the runtime recipe
+    generation: int = 2
+    concurrency: int = 1
+    min_instances: int = 0
+    max_instances: int = 100
+    project: str = ""  # the config loader fills in Settings.project
+    trigger: TriggerSpec | None = None
+    source: str = GCP_DEFAULT_SOURCE  # relative to code
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "environment", _frozen(self.environment))
+        if self.provider == "gcp" and not self.entry_point:
+            object.__setattr__(self, "entry_point", self.name)
 
     @property
     def is_provided(self) -> bool:
         return self.runtime in LAMBDA_PROVIDED_RUNTIMES
+
+    @property
+    def is_event_driven(self) -> bool:
+        """Whether the function is fed events rather than plain HTTP requests.
+
+        Only configured values count: a signature the runtime later reads from a
+        decorator is not known here.
+        """
+        if self.trigger is not None and self.trigger.kind in ("pubsub", "gcs"):
+            return True
+        return self.signature in ("cloudevent", "event")
 
     def arn(self, settings: Settings) -> str:
         return f"arn:aws:lambda:{settings.region}:{settings.account_id}:function:{self.name}"

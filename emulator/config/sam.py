@@ -2,7 +2,7 @@
 
 Owns the mapping from SAM's ``AWS::Serverless::Function`` properties (and
 ``Globals.Function``) to emu's function fields. Intrinsics are evaluated by
-``intrinsics.Intrinsics``; the checks themselves are ``validate.build_function``,
+``intrinsics.Intrinsics``; the checks themselves are ``aws_function.build_aws_function``,
 shared with emu.yaml. Everything else in a template (Events, Policies, other
 resources, Outputs) is ignored.
 
@@ -16,9 +16,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from emulator.config.aws_function import build_aws_function
 from emulator.config.intrinsics import FUNCTION_TYPE, NO_VALUE, IntrinsicError, Intrinsics
 from emulator.config.model import Project, Settings
-from emulator.config.validate import Where, build_function, describe, require_mapping
+from emulator.config.validate import Where, describe, require_mapping
 
 # emu field -> the SAM property it comes from, so errors quote the template's key.
 SAM_LABELS: Mapping[str, str] = {
@@ -80,7 +81,7 @@ def read_sam(path: Path, document: Any) -> Project:
             continue
         function = _FunctionReader(Where(path, str(logical_id)), intrinsics, resource, defaults)
         if function.is_created():
-            specs[str(logical_id)] = build_function(function.where, function.fields(), path.parent, SAM_LABELS)
+            specs[str(logical_id)] = build_aws_function(function.where, function.fields(), path.parent, SAM_LABELS)
     if not specs:
         raise where.error("Resources", f"no {FUNCTION_TYPE} resources found")
     return Project(path=path.resolve(), settings=settings, functions=specs)

@@ -1,40 +1,54 @@
-"""Validation shared by every config reader: raw values in, checked model objects out.
+"""Validation shared by every config reader: raw values in, checked values out.
 
-Owns the rules a function must satisfy whichever file it came from (emu.yaml or a
-SAM template): name, provider, runtime, handler, code directory, Lambda's limits and
-environment variables. Readers translate their own spelling into the emu field names
-of ``FUNCTION_FIELDS`` and pass ``labels`` so errors quote the key the user wrote.
+Owns the function schema (which emu keys exist, and which belong to one provider
+only) and the checks both providers' rules are built from: typed values, ranges,
+choices, the provider, the code directory and environment variables. The rules
+themselves are ``aws_function`` and ``gcp_function``. Readers translate their own
+spelling into the emu field names of ``FUNCTION_FIELDS`` and pass ``labels`` so
+errors quote the key the user wrote.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from emulator.config.model import (
-    LAMBDA_MEMORY_MB,
-    LAMBDA_PYTHON_RUNTIMES,
-    LAMBDA_RUNTIMES,
-    LAMBDA_TIMEOUT_S,
-    FunctionSpec,
-    Provider,
-)
+from emulator.config.model import Provider
 from emulator.errors import ConfigError
 
-# Lambda's FunctionName rule for a bare name (CreateFunction API reference).
-FUNCTION_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 ENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
+SHARED_FIELDS = ("provider", "runtime", "code", "memory", "timeout", "environment")
+# A key one provider has -> the key doing that job on the other, named in the error.
+AWS_ONLY_FIELDS: Mapping[str, str | None] = {
+    "handler": "entry_point",
+    "reserved_concurrency": "max_instances",
+    "provisioned_concurrency": "min_instances",
+}
+GCP_ONLY_FIELDS: Mapping[str, str | None] = {
+    "entry_point": "handler",
+    "source": None,
+    "signature": None,
+    "generation": None,
+    "concurrency": None,
+    "min_instances": "provisioned_concurrency",
+    "max_instances": "reserved_concurrency",
+    "project": None,
+    "trigger": None,
+}
 FUNCTION_FIELDS = (
     "provider", "runtime", "handler", "code", "memory", "timeout",
     "reserved_concurrency", "provisioned_concurrency", "environment",
+    *GCP_ONLY_FIELDS,
 )
 # How emu.yaml spells each field: exactly as FUNCTION_FIELDS.
 EMU_LABELS: Mapping[str, str] = {name: name for name in FUNCTION_FIELDS}
+PROVIDERS: tuple[Provider, ...] = ("aws", "gcp")
+_FOREIGN_FIELDS: Mapping[Provider, Mapping[str, str | None]] = {"aws": GCP_ONLY_FIELDS, "gcp": AWS_ONLY_FIELDS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,114 +98,88 @@ def require_mapping(where: Where, key: str | None, value: Any) -> Mapping[Any, A
     return value
 
 
+def require_present(where: Where, fields: Mapping[str, Any], field: str, key: str | None = None) -> Any:
+    """``fields[field]``, which must be present and not null; ``key`` is how the user spells it."""
+    if fields.get(field) is None:
+        raise where.error(key or field, "is required")
+    return fields[field]
+
+
 def require_string(where: Where, key: str, value: Any) -> str:
     if not isinstance(value, str) or not value:
         raise where.error(key, f"must be a non-empty string, got {describe(value)}")
     return value
 
 
-def require_int(where: Where, key: str, value: Any, low: int, high: int | None = None) -> int:
+def require_int(
+    where: Where, key: str, value: Any, low: int, high: int | None = None, *, context: str = ""
+) -> int:
+    """An int in [low, high]; ``context`` (e.g. " for a gen1 function") says why the range is what it is."""
     # bool is an int subclass in Python, but "memory: true" is a mistake, not 1 MB.
     if not isinstance(value, int) or isinstance(value, bool):
         raise where.error(key, f"must be an integer, got {describe(value)}")
-    _check_range(where, key, value, low, high)
+    _check_range(where, key, value, low, high, context)
     return value
 
 
-def require_number(where: Where, key: str, value: Any, low: float, high: float | None = None) -> float:
+def require_number(
+    where: Where, key: str, value: Any, low: float, high: float | None = None, *, context: str = ""
+) -> float:
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         raise where.error(key, f"must be a number, got {describe(value)}")
-    _check_range(where, key, value, low, high)
+    _check_range(where, key, value, low, high, context)
     return float(value)
 
 
-def _check_range(where: Where, key: str, value: float, low: float, high: float | None) -> None:
+def require_choice(where: Where, key: str, value: Any, choices: Collection[Any]) -> Any:
+    if value in choices and not isinstance(value, bool):
+        return value
+    hint = closest(value, [str(choice) for choice in choices]) if isinstance(value, str) else ""
+    listed = ", ".join(str(choice) for choice in choices)
+    raise where.error(key, f"must be one of {listed}; got {describe(value)}{hint}")
+
+
+def require_runtime(where: Where, key: str, value: Any, runtimes: Collection[str]) -> str:
+    if isinstance(value, str) and value in runtimes:
+        return value
+    hint = closest(value, runtimes) if isinstance(value, str) else ""
+    raise where.error(key, f"unsupported runtime {describe(value)}{hint}; choose one of: {', '.join(sorted(runtimes))}")
+
+
+def require_pattern(where: Where, key: str, value: Any, pattern: re.Pattern[str], rule: str) -> str:
+    """A non-empty string matching ``pattern``; ``rule`` says the rule in words."""
+    text = require_string(where, key, value)
+    if not pattern.fullmatch(text):
+        raise where.error(key, f"invalid {text!r}: {rule}")
+    return text
+
+
+def _check_range(where: Where, key: str, value: float, low: float, high: float | None, context: str) -> None:
     # Written as "not (in range)" so NaN fails too.
     if high is None and not low <= value:
-        raise where.error(key, f"must be >= {low:g}, got {value!r}")
+        raise where.error(key, f"must be >= {low:g}{context}, got {value!r}")
     if high is not None and not low <= value <= high:
-        raise where.error(key, f"must be between {low:g} and {high:g}, got {value!r}")
+        raise where.error(key, f"must be between {low:g} and {high:g}{context}, got {value!r}")
 
 
-def build_function(
-    where: Where,
-    fields: Mapping[str, Any],
-    base_dir: Path,
-    labels: Mapping[str, str] = EMU_LABELS,
-) -> FunctionSpec:
-    """Check one function's raw ``fields`` (emu names; absent means default) and build its spec."""
-    name = where.function or ""
-    if not FUNCTION_NAME.fullmatch(name):
-        raise where.error(None, "invalid function name: use 1-64 letters, digits, '-' or '_'")
-
-    def label(field: str) -> str:
-        return labels[field]
-
-    def required(field: str) -> Any:
-        if fields.get(field) is None:
-            raise where.error(label(field), "is required")
-        return fields[field]
-
-    provider = _provider(where, label("provider"), fields.get("provider", "aws"))
-    runtime = _runtime(where, label("runtime"), required("runtime"))
-    handler = ""
-    if runtime in LAMBDA_PYTHON_RUNTIMES:
-        handler = _python_handler(where, label("handler"), required("handler"))
-    elif isinstance(fields.get("handler"), str):
-        handler = fields["handler"]  # provided.* runtimes run ./bootstrap; the handler is just passed along
-    code = _code_dir(where, label("code"), required("code"), base_dir)
-    memory = require_int(where, label("memory"), fields.get("memory", 128), *LAMBDA_MEMORY_MB)
-    timeout = require_number(where, label("timeout"), fields.get("timeout", 3), *LAMBDA_TIMEOUT_S)
-
-    reserved = fields.get("reserved_concurrency")
-    if reserved is not None:
-        reserved = require_int(where, label("reserved_concurrency"), reserved, 0)
-    provisioned = require_int(where, label("provisioned_concurrency"), fields.get("provisioned_concurrency", 0), 0)
-    if reserved is not None and provisioned > reserved:
-        raise where.error(
-            label("provisioned_concurrency"),
-            f"must not exceed {label('reserved_concurrency')} ({reserved}), got {provisioned}",
-        )
-
-    return FunctionSpec(
-        name=name,
-        provider=provider,
-        runtime=runtime,
-        handler=handler,
-        code=code,
-        memory=memory,
-        timeout=timeout,
-        reserved_concurrency=reserved,
-        provisioned_concurrency=provisioned,
-        environment=environment(where, label("environment"), fields.get("environment", {})),
-    )
-
-
-def _provider(where: Where, key: str, value: Any) -> Provider:
-    if value == "aws":
-        return "aws"
-    if value == "gcp":
-        raise where.error(key, "provider 'gcp' is not supported yet; only 'aws' is")
-    raise where.error(key, f"must be 'aws', got {describe(value)}")
-
-
-def _runtime(where: Where, key: str, value: Any) -> str:
-    if isinstance(value, str) and value in LAMBDA_RUNTIMES:
+def read_provider(where: Where, key: str, value: Any) -> Provider:
+    if value in PROVIDERS:
         return value
-    hint = closest(value, LAMBDA_RUNTIMES) if isinstance(value, str) else ""
-    choices = ", ".join(sorted(LAMBDA_RUNTIMES))
-    raise where.error(key, f"unsupported runtime {describe(value)}{hint}; choose one of: {choices}")
+    raise where.error(key, f"must be 'aws' or 'gcp', got {describe(value)}")
 
 
-def _python_handler(where: Where, key: str, value: Any) -> str:
-    handler = require_string(where, key, value)
-    module, _, function = handler.rpartition(".")
-    if not module or not function or any(char.isspace() for char in handler):
-        raise where.error(key, f"must look like 'module.function' (e.g. app.handler), got {handler!r}")
-    return handler
+def reject_foreign_keys(
+    where: Where, fields: Mapping[str, Any], provider: Provider, label: Callable[[str], str]
+) -> None:
+    """Refuse a key that only the other provider has, naming the key this one uses instead."""
+    for field, counterpart in _FOREIGN_FIELDS[provider].items():
+        if field in fields:
+            only = "a GCP-only" if provider == "aws" else "an AWS-only"
+            instead = f"; the {provider.upper()} key is {label(counterpart)}" if counterpart else ""
+            raise where.error(label(field), f"is {only} key, but this function's provider is '{provider}'{instead}")
 
 
-def _code_dir(where: Where, key: str, value: Any, base_dir: Path) -> Path:
+def code_dir(where: Where, key: str, value: Any, base_dir: Path) -> Path:
     path = (base_dir / require_string(where, key, value)).resolve()
     if not path.exists():
         raise where.error(key, f"code directory {str(path)!r} does not exist")

@@ -16,8 +16,14 @@ from emulator.config.model import FunctionSpec, Project
 from emulator.console import Console
 from emulator.execution.async_invoke import AsyncInvoker
 from emulator.execution.environment import Environment
+from emulator.events.gcp_delivery import EventDelivery
+from emulator.events.gcp_sources import GcpSources
+from emulator.execution.gcp_invoke import GcpInvoker
+from emulator.execution.gcp_pool import GcpPool
 from emulator.execution.lambda_pool import LambdaPool
-from emulator.runtimes import lambda_launch
+from emulator.execution.pool import Pool
+from emulator.runtimes import gcp_launch, lambda_launch
+from emulator.runtimes.gcp_python import gcp_environment
 from emulator.runtimes.lambda_env import lambda_environment
 
 # How often memory is sampled; a handler that overshoots is killed within about this long.
@@ -41,8 +47,13 @@ class Registry:
         self.endpoint_url = endpoint_url
         self._host_env = dict(host_env)
         self.always_cold = always_cold
-        self.pools: dict[str, LambdaPool] = {}
+        self.pools: dict[str, Pool] = {}
         self.async_invoker = AsyncInvoker(console, project.settings.async_retry_delays)
+        self.gcp_invoker = GcpInvoker(console)
+        self.gcp_delivery = EventDelivery(self.gcp_invoker, console)
+        gcp_pools: dict[str, GcpPool] = {}  # filled in by start()
+        self._gcp_pools = gcp_pools
+        self.gcp_sources = GcpSources(gcp_pools, project.settings, self.gcp_delivery, console)
         self._housekeeping: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -51,7 +62,15 @@ class Registry:
         arn = f"arn:aws:lambda:{s.region}:{s.account_id}:function:{name}"
         return f"{arn}:{qualifier}" if qualifier else arn
 
-    def _launch(self, spec: FunctionSpec, env: Environment) -> LaunchSpec:
+    def lambda_pool(self, name: str) -> LambdaPool | None:
+        pool = self.pools.get(name)
+        return pool if isinstance(pool, LambdaPool) else None
+
+    def gcp_pool(self, name: str) -> GcpPool | None:
+        pool = self.pools.get(name)
+        return pool if isinstance(pool, GcpPool) else None
+
+    def _launch_lambda(self, spec: FunctionSpec, env: Environment) -> LaunchSpec:
         variables = lambda_environment(
             spec,
             self.project.settings,
@@ -62,12 +81,26 @@ class Registry:
         )
         return lambda_launch(spec, variables)
 
+    def _launch_gcp(self, spec: FunctionSpec, env: Environment) -> LaunchSpec:
+        variables = gcp_environment(spec, self.project.settings, self._host_env, env.port)
+        return gcp_launch(spec, variables, env.port)
+
+    def _pool(self, spec: FunctionSpec) -> Pool:
+        settings = self.project.settings
+        if spec.provider == "gcp":
+            return GcpPool(
+                spec, self.backend, self._launch_gcp, self.console, settings.idle_ttl, self.always_cold, settings.queue_timeout
+            )
+        return LambdaPool(spec, self.backend, self._launch_lambda, self.console, settings.idle_ttl, self.always_cold)
+
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self.console.register(list(self.project.functions))
         for name, spec in self.project.functions.items():
-            pool = LambdaPool(spec, self.backend, self._launch, self.console, self.project.settings.idle_ttl, self.always_cold)
+            pool = self._pool(spec)
             self.pools[name] = pool
+            if isinstance(pool, GcpPool):
+                self._gcp_pools[name] = pool
             pool.prewarm()
         self._housekeeping = asyncio.ensure_future(self._keep_house())
 
@@ -102,5 +135,6 @@ class Registry:
         if self._housekeeping is not None:
             self._housekeeping.cancel()
         await self.async_invoker.aclose()
+        await self.gcp_delivery.aclose()
         await asyncio.gather(*(pool.aclose() for pool in self.pools.values()))
         await self.backend.aclose()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from emulator.backends.base import LaunchSpec
 from emulator.config.model import FunctionSpec
-from emulator.runtimes import aws_python, provided
+from emulator.runtimes import aws_python, gcp_python, provided
 
 
 def lambda_launch(spec: FunctionSpec, env: dict[str, str]) -> LaunchSpec:
@@ -17,4 +17,9 @@ def lambda_launch(spec: FunctionSpec, env: dict[str, str]) -> LaunchSpec:
     return recipe.launch(spec, env)
 
 
-__all__ = ["lambda_launch"]
+def gcp_launch(spec: FunctionSpec, env: dict[str, str], port: int) -> LaunchSpec:
+    """The LaunchSpec of one Cloud Functions instance of ``spec``."""
+    return gcp_python.launch(spec, env, port)
+
+
+__all__ = ["gcp_launch", "lambda_launch"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from email.utils import formatdate
 from typing import Any, Awaitable, Callable, MutableMapping
 
 Scope = MutableMapping[str, Any]
@@ -35,9 +37,24 @@ async def read_body(receive: Receive, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+_date_cache: tuple[int, bytes] = (0, b"")
+
+
+def http_date() -> bytes:
+    """The Date header's value, formatted once a second."""
+    global _date_cache
+    now = int(time.time())
+    if _date_cache[0] != now:
+        _date_cache = (now, formatdate(now, usegmt=True).encode())
+    return _date_cache[1]
+
+
 async def respond(send: Send, status: int, headers: Headers, body: bytes = b"") -> None:
+    """A whole response. The router adds no Date of its own (proxied responses keep the
+    function's), so emu's own answers carry one here."""
+    headers = [*headers, (b"date", http_date())]
     if status != 204:
-        headers = [*headers, (b"content-length", b"%d" % len(body))]
+        headers.append((b"content-length", b"%d" % len(body)))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 

@@ -42,7 +42,7 @@ class ControlSurface:
         if method == "GET" and len(parts) in (1, 2):
             name, _ = parse_function_name(parts[0])
             spec = self.registry.project.functions.get(name)
-            if spec is None:
+            if spec is None or spec.provider != "aws":
                 raise errors.FunctionNotFound(self.registry.arn(name))
             if len(parts) == 2 and parts[1] == "configuration":
                 return self.configuration(spec)

@@ -61,7 +61,7 @@ class InvokeSurface:
                     "The derived qualifier from the function name does not match the specified qualifier."
                 )
             qualifier = query["Qualifier"][0]
-        pool = self.registry.pools.get(name)
+        pool = self.registry.lambda_pool(name)
         if pool is None:
             raise errors.FunctionNotFound(self.registry.arn(name, qualifier))
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from emulator.config import load_project
-from emulator.config.model import DEFAULT_ASYNC_RETRY_DELAYS_S, FunctionSpec, Settings
+from emulator.config.model import DEFAULT_ASYNC_RETRY_DELAYS_S, FunctionSpec, Settings, TriggerSpec
 from emulator.errors import ConfigError
 
 
@@ -217,9 +217,10 @@ def test_valid_function_names(tmp_path, name):
 @pytest.mark.parametrize(
     ("extra", "key", "fragment"),
     [
-        ("provider: gcp\n", "provider", "'gcp' is not supported yet"),
-        ("provider: azure\n", "provider", "must be 'aws'"),
-        ("provider: 1\n", "provider", "must be 'aws'"),
+        ("provider: azure\n", "provider", "must be 'aws' or 'gcp', got string 'azure'"),
+        ("provider: 1\n", "provider", "must be 'aws' or 'gcp', got 1"),
+        ("provider: null\n", "provider", "must be 'aws' or 'gcp', got null"),
+        ("provider: AWS\n", "provider", "must be 'aws' or 'gcp'"),
         ("memory: 127\n", "memory", "between 128 and 10240, got 127"),
         ("memory: 10241\n", "memory", "between 128 and 10240"),
         ("memory: 256.0\n", "memory", "must be an integer"),
@@ -314,3 +315,164 @@ def test_invalid_settings(tmp_path, settings, key, fragment):
 
 def test_empty_retry_delays_means_no_retries(tmp_path):
     assert load(tmp_path, "settings: {async_retry_delays: []}\n" + function()).settings.async_retry_delays == ()
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ("project: my-project-42\n", {"project": "my-project-42"}),
+        ("gcp_region: europe-west1\n", {"gcp_region": "europe-west1"}),
+        ("gcp_region: northamerica-northeast2\n", {"gcp_region": "northamerica-northeast2"}),
+        ("queue_timeout: 0\n", {"queue_timeout": 0.0}),
+        ("queue_timeout: 2.5\n", {"queue_timeout": 2.5}),
+    ],
+)
+def test_gcp_settings(tmp_path, settings, expected):
+    text = "settings:\n" + textwrap.indent(settings, "  ") + function()
+    assert load(tmp_path, text).settings == Settings(**expected)
+
+
+def test_gcp_settings_defaults():
+    settings = Settings()
+    assert (settings.project, settings.gcp_region, settings.queue_timeout) == ("emu-project", "us-central1", 10.0)
+
+
+@pytest.mark.parametrize(
+    ("settings", "key", "fragment"),
+    [
+        ("project: short\n", "settings.project", "invalid 'short': use 6-30 lowercase letters"),
+        ("project: My-Project\n", "settings.project", "invalid 'My-Project'"),
+        ("project: 1project\n", "settings.project", "starting with a letter"),
+        ("project: my-project-\n", "settings.project", "not ending with '-'"),
+        ("project: my_project\n", "settings.project", "invalid 'my_project'"),
+        (f"project: {'a' * 31}\n", "settings.project", "6-30"),
+        ("project: 123456\n", "settings.project", "must be a non-empty string, got 123456"),
+        ("gcp_region: US Central\n", "settings.gcp_region", "does not look like a GCP region"),
+        ("gcp_region: us-east-1\n", "settings.gcp_region", "does not look like a GCP region"),
+        ("gcp_region: 1\n", "settings.gcp_region", "must be a non-empty string"),
+        ("queue_timeout: -0.1\n", "settings.queue_timeout", "must be >= 0"),
+        ("queue_timeout: 10s\n", "settings.queue_timeout", "must be a number"),
+    ],
+)
+def test_invalid_gcp_settings(tmp_path, settings, key, fragment):
+    text = "settings:\n" + textwrap.indent(settings, "  ") + function()
+    assert_names(load_error(tmp_path, text), key, fragment, function=None)
+
+
+# -- provider-only keys -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("extra", "key", "instead"),
+    [
+        ("entry_point: main\n", "entry_point", "; the AWS key is handler"),
+        ("source: main.py\n", "source", ""),
+        ("signature: http\n", "signature", ""),
+        ("generation: 2\n", "generation", ""),
+        ("concurrency: 4\n", "concurrency", ""),
+        ("min_instances: 1\n", "min_instances", "; the AWS key is provisioned_concurrency"),
+        ("max_instances: 5\n", "max_instances", "; the AWS key is reserved_concurrency"),
+        ("project: demo-project\n", "project", ""),
+        ("trigger: http\n", "trigger", ""),
+    ],
+)
+def test_gcp_only_keys_on_an_aws_function(tmp_path, extra, key, instead):
+    error = load_error(tmp_path, function(extra))
+    assert_names(error, key, "is a GCP-only key, but this function's provider is 'aws'")
+    assert str(error).endswith(f"'aws'{instead}")
+
+
+def test_gcp_only_key_on_an_implicit_aws_function(tmp_path):
+    error = load_error(tmp_path, function("provider: aws\nmax_instances: 3\n"))
+    assert_names(error, "max_instances", "GCP-only key")
+
+
+# -- AWS and GCP side by side -------------------------------------------------------------
+
+
+def test_mixed_aws_and_gcp(tmp_path):
+    (tmp_path / ".env").write_text("SHARED=1\n")
+    (tmp_path / "web").mkdir()
+    (tmp_path / "web" / "main.py").write_text("def hello_http(request):\n    return 'hi'\n")
+    (tmp_path / "worker").mkdir()
+    (tmp_path / "worker" / "handlers.py").write_text("def on_upload(event):\n    pass\n")
+    project = load(
+        tmp_path,
+        """\
+        settings:
+          env_file: .env
+          project: settings-project
+          gcp_region: europe-west1
+          queue_timeout: 1.5
+        functions:
+          hello:
+            runtime: python3.12
+            handler: app.handler
+            code: ./hello
+          web:
+            provider: gcp
+            runtime: python311
+            entry_point: hello_http
+            code: ./web
+            signature: http
+            generation: 2
+            memory: 512
+            timeout: 3600
+            concurrency: 80
+            min_instances: 1
+            max_instances: 4
+            environment: {KEY: value}
+            project: demo-project
+            trigger: http
+          uploads:
+            provider: gcp
+            runtime: python312
+            entry_point: on_upload
+            code: worker
+            source: handlers.py
+            signature: event
+            generation: 1
+            memory: 2048
+            timeout: 540
+            trigger: {gcs: my-bucket, event: deleted}
+          orders:
+            provider: gcp
+            runtime: python313
+            entry_point: on_upload
+            code: worker
+            source: handlers.py
+            trigger: {pubsub: orders}
+        """,
+    )
+    assert list(project.functions) == ["hello", "web", "uploads", "orders"]
+    assert project.settings == Settings(
+        env_file=(tmp_path / ".env").resolve(), project="settings-project", gcp_region="europe-west1", queue_timeout=1.5
+    )
+    assert project.functions["hello"].provider == "aws"
+    assert project.functions["web"] == FunctionSpec(
+        name="web",
+        provider="gcp",
+        runtime="python311",
+        handler="",
+        code=(tmp_path / "web").resolve(),
+        memory=512,
+        timeout=3600.0,
+        environment={"SHARED": "1", "KEY": "value"},
+        entry_point="hello_http",
+        signature="http",
+        generation=2,
+        concurrency=80,
+        min_instances=1,
+        max_instances=4,
+        project="demo-project",
+        trigger=TriggerSpec(kind="http"),
+        source="main.py",
+    )
+    uploads = project.functions["uploads"]
+    assert uploads.trigger == TriggerSpec(kind="gcs", bucket="my-bucket", event="deleted")
+    assert (uploads.generation, uploads.memory, uploads.timeout, uploads.concurrency) == (1, 2048, 540.0, 1)
+    assert (uploads.source, uploads.project, uploads.is_event_driven) == ("handlers.py", "settings-project", True)
+    orders = project.functions["orders"]
+    assert orders.trigger == TriggerSpec(kind="pubsub", topic="orders")
+    assert (orders.signature, orders.timeout, orders.memory) == (None, 60.0, 256)
+    assert dict(orders.environment) == {"SHARED": "1"}

@@ -89,10 +89,10 @@ BAD_CONFIGS = [
         "emu.yaml",
         """
         functions:
-          hello: {provider: gcp, runtime: python3.11, handler: app.handler, code: ./hello}
+          hello: {provider: gcp, runtime: python311, handler: app.handler, code: ./hello}
         """,
-        ["emu.yaml: function 'hello': 'provider': provider 'gcp' is not supported yet"],
-        id="gcp_provider",
+        ["emu.yaml: function 'hello': 'handler': is an AWS-only key", "the GCP key is entry_point"],
+        id="aws_key_on_gcp_function",
     ),
     pytest.param(
         "template.yaml",

@@ -1,0 +1,2 @@
+def echo(request):
+    return request.get_data() or b"{}"

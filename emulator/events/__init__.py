@@ -1,0 +1,1 @@
+"""Events: what Google's services send to functions, and getting it there reliably."""
