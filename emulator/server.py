@@ -25,10 +25,18 @@ class _GatheringTransport:
         self._scheduled = False
 
     def write(self, data: bytes) -> None:
-        self._pending.append(data)
-        if not self._scheduled:
-            self._scheduled = True
-            self._loop.call_soon(self._flush)
+        if self._pending:
+            # The body (or its first piece) after a held head: send both at once.
+            self._pending.append(data)
+            self._flush()
+        elif data.startswith(b"HTTP/1.1 ") and data.endswith(b"\r\n\r\n"):
+            # A response head: hold it for the body that follows in the same turn.
+            self._pending.append(data)
+            if not self._scheduled:
+                self._scheduled = True
+                self._loop.call_soon(self._flush)
+        else:
+            self._transport.write(data)
 
     def _flush(self) -> None:
         self._scheduled = False

@@ -8,7 +8,7 @@ collects the log lines written while it ran, for ``X-Amz-Log-Result``.
 from __future__ import annotations
 
 import asyncio
-import os
+import random
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -29,10 +29,17 @@ class Status(Enum):
     OUT_OF_MEMORY = "oom"
 
 
+# Ids need to be unique, not secret: the random module costs no system call.
+_random = random.Random()
+
+
+def new_request_id() -> str:
+    return str(uuid.UUID(int=_random.getrandbits(128), version=4))
+
+
 def new_trace_id() -> str:
     """An X-Ray trace header, shaped as Lambda hands it to the runtime."""
-    epoch = format(int(time.time()), "08x")
-    return f"Root=1-{epoch}-{os.urandom(12).hex()};Parent={os.urandom(8).hex()};Sampled=0"
+    return f"Root=1-{int(time.time()):08x}-{_random.getrandbits(96):024x};Parent={_random.getrandbits(64):016x};Sampled=0"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +61,7 @@ class Invocation:
     function: str
     payload: bytes
     function_arn: str = ""
-    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    request_id: str = field(default_factory=new_request_id)
     client_context: str | None = None
     trace_id: str = field(default_factory=new_trace_id)
     future: asyncio.Future[Outcome] = field(default_factory=lambda: asyncio.get_running_loop().create_future())

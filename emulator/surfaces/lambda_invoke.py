@@ -12,11 +12,10 @@ import base64
 import binascii
 import json
 import re
-import uuid
 from urllib.parse import parse_qs
 
 from emulator import errors
-from emulator.execution.invocation import Invocation
+from emulator.execution.invocation import Invocation, new_request_id
 from emulator.execution.registry import Registry
 from emulator.surfaces.asgi import JSON, BodyTooLarge, Headers, Receive, Scope, Send, header, read_body, respond
 from emulator.wire import lambda_errors
@@ -46,7 +45,7 @@ class InvokeSurface:
         self.registry = registry
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send, function_name: str) -> None:
-        request_id = str(uuid.uuid4())
+        request_id = new_request_id()
         try:
             await self._invoke(scope, receive, send, function_name, request_id)
         except errors.InvokeError as exc:
