@@ -35,6 +35,9 @@ class Handle(abc.ABC):
     def wait(self) -> Awaitable[int]:
         """Resolve with the exit status once the environment has stopped (negative: signal)."""
 
+    def drain_output(self) -> None:
+        """Pass on, now, any output the environment has already written."""
+
     @abc.abstractmethod
     def kill(self) -> None:
         """Stop the environment and everything it started, at once."""

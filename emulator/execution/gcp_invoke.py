@@ -13,6 +13,7 @@ Both the HTTP surface and event delivery (Pub/Sub, Cloud Storage) go through
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import secrets
 import time
@@ -79,13 +80,13 @@ class GcpInvoker:
         except Throttled as exc:
             record.outcome = "throttled"
             record.status = 429
-            await _answer(sink, 429, "Rate exceeded.\n")
+            await _answer(sink, 429, "Rate exceeded.\n", record.execution_id)
             self._console.error(pool.spec.name, f"{record.execution_id}: {exc}")
             return record
         except InstanceFailed as exc:
             record.outcome = "crash"
             record.status = 500
-            await _answer(sink, 500, "Error: could not handle the request\n")
+            await _answer(sink, 500, "Error: could not handle the request\n", record.execution_id)
             self._console.error(pool.spec.name, f"{record.execution_id}: the function failed to load ({exc}); see the log above")
             return record
         if record.cold:
@@ -127,8 +128,9 @@ class GcpInvoker:
                 out = [*response.headers, (b"function-execution-id", record.execution_id.encode())]
                 await sink.start(response.status, out)
                 started = True
-                async for chunk in response.body():
-                    await sink.body(chunk, True)
+                async with contextlib.aclosing(response.body()) as chunks:
+                    async for chunk in chunks:
+                        await sink.body(chunk, True)
                 await sink.body(b"", False)
                 record.outcome = "ok" if response.status < 500 else "error"
                 return response.status
@@ -158,7 +160,7 @@ class GcpInvoker:
             status = 500
         if started:
             return status  # too late to change the answer: the client sees a cut-off response
-        await _answer(sink, status, text)
+        await _answer(sink, status, text, record.execution_id)
         return status
 
     def _log(self, pool: GcpPool, record: Record, total_ms: float) -> None:
@@ -171,8 +173,9 @@ class GcpInvoker:
         )
 
 
-async def _answer(sink: Sink, status: int, text: str) -> None:
-    await sink.start(status, [*_TEXT, (b"date", http_date())])
+async def _answer(sink: Sink, status: int, text: str, execution_id: str) -> None:
+    # The platform's own answers carry the execution id too, so they can be found in the log.
+    await sink.start(status, [*_TEXT, (b"date", http_date()), (b"function-execution-id", execution_id.encode())])
     await sink.body(text.encode(), False)
 
 

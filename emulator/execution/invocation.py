@@ -70,8 +70,6 @@ class Invocation:
     delivered_at: float = 0.0  # monotonic seconds; 0 until the runtime has it
     deadline_ms: int = 0  # wall-clock epoch ms, as Lambda-Runtime-Deadline-Ms
     cold: bool = False  # it waited for its environment's init: REPORT carries Init Duration
-    # The runtime's answer, held for one loop turn so output written before it is logged first.
-    answer: Outcome | None = None
 
     def add_log(self, line: bytes) -> None:
         if self.log_size < _LOG_LIMIT:

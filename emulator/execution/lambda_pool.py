@@ -109,8 +109,6 @@ class LambdaPool(Pool):
     # -- the Runtime API, as the environment's session calls it ---------------
 
     def next(self, env: Environment) -> RuntimeApiReply | asyncio.Future[Invocation]:
-        if env.invocation is not None and env.invocation.answer is not None:
-            self._settle(env, env.invocation)
         if env.state is EnvState.STARTING:
             self._mark_ready(env)
             env.move(EnvState.BUSY if env.invocation is not None else EnvState.IDLE)
@@ -134,28 +132,26 @@ class LambdaPool(Pool):
             if request_id == env.last_request_id:
                 return RuntimeApiReply.invalid_state("InvocationResponse", "InvocationResponse")
             return RuntimeApiReply.invalid_request_id()
-        if inv.answer is not None or inv.is_done:
+        if inv.is_done:
             return RuntimeApiReply.invalid_state("InvocationResponse", "InvocationResponse")
         if body is None:  # over the response limit
-            inv.answer = Outcome(Status.ERROR, lambda_errors.response_too_large(), "Function.ResponseSizeTooLarge")
+            outcome = Outcome(Status.ERROR, lambda_errors.response_too_large(), "Function.ResponseSizeTooLarge")
             reply = RuntimeApiReply.too_large(lambda_errors.RESPONSE_LIMIT)
             # awslambdaric raises on the 413 and exits; handed the next invocation, the
             # dying environment would fail it with Runtime.ExitError. Lambda resets it.
             env.kill_reason = "retire"
         elif failed:
-            inv.answer = Outcome(Status.ERROR, body, lambda_errors.error_type_of(body, error_type))
+            outcome = Outcome(Status.ERROR, body, lambda_errors.error_type_of(body, error_type))
             reply = RuntimeApiReply.accepted()
         else:
-            inv.answer = Outcome(Status.SUCCESS, body)
+            outcome = Outcome(Status.SUCCESS, body)
             reply = RuntimeApiReply.accepted()
-        # Settled on the next loop turn: by then the output the handler wrote before
-        # answering (already in the pipe) has been read into the invocation's log.
-        self._loop.call_soon(self._settle, env, inv)
+        # What the handler wrote before answering is already in the pipe: take it
+        # now, so the log has it before END and REPORT.
+        if env.handle is not None:
+            env.handle.drain_output()
+        self._finish(env, outcome)
         return reply
-
-    def _settle(self, env: Environment, inv: Invocation) -> None:
-        if env.invocation is inv and not inv.is_done and inv.answer is not None:
-            self._finish(env, inv.answer)
 
     def init_error(self, env: Environment, body: bytes, error_type: str | None) -> RuntimeApiReply:
         if env.state is not EnvState.STARTING:
