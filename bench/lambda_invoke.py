@@ -7,7 +7,9 @@ the same machine, so the ratios mean something on a noisy 2-core box:
 - the floor of a cold start: ``python -m awslambdaric`` spawned by hand, until it
   first asks for work;
 - the ceiling of the HTTP stack: a bare ASGI app on the same uvicorn, which
-  answers at once with no worker behind it.
+  answers at once with no worker behind it;
+- the ceiling of the workers: the same awslambdaric processes fed by a minimal
+  Runtime API with nothing in front of it (bench/runtime_ceiling.py).
 Medians are quoted; loopback only, bounded request counts.
 """
 
@@ -173,6 +175,8 @@ def main() -> None:
     finally:
         emu.close()
     ceiling8 = bare_asgi_ceiling(8, n(20000))
+    workers8 = json.loads(subprocess.run([sys.executable, str(BENCH / "runtime_ceiling.py"), str(envs_c8), "3"],
+                                         check=True, capture_output=True, text=True).stdout)
 
     def errors(result: dict) -> int:
         return sum(count for status, count in result["statuses"].items() if int(status) >= 500)
@@ -182,6 +186,8 @@ def main() -> None:
         ("warm p50 / p99, boto3", f"{b50:.2f} ms / {b99:.2f} ms", ""),
         (f"invokes/s at c=8 ({envs_c8} environments)", f"{c8['rps']:.0f}/s, p50 {c8['p50_ms']:.2f} ms",
          f"bar: >= 4000/s; {c8['rps'] / ceiling8['rps']:.2f}x a bare ASGI app ({ceiling8['rps']:.0f}/s)"),
+        (f"awslambdaric alone, {envs_c8} workers, no router", f"{workers8['rps']:.0f}/s",
+         f"emu reaches {c8['rps'] / workers8['rps']:.2f}x of what its workers can do"),
         (f"invokes/s at c=32 ({envs_c32} environments)", f"{c32['rps']:.0f}/s, p50 {c32['p50_ms']:.2f} ms", ""),
         ("5xx answers (c=8 + c=32)", str(errors(c8) + errors(c32)), "bar: 0"),
         ("router RSS after c=32", f"{rss:.1f} MB", "bar: < 100 MB"),

@@ -3,6 +3,7 @@
 ``emu_server(config_text, files)`` writes a project into a temporary folder,
 starts emu on it, waits for ``/_emu/health`` and hands back an ``EmuProcess``
 with its URL, a boto3 client and its log. Every process is stopped afterwards.
+``emu_module_server`` does the same once for a whole test module.
 """
 
 from __future__ import annotations
@@ -136,6 +137,16 @@ def write_project(root: Path, config: str, functions: dict[str, str] | None = No
 
 @pytest.fixture
 def emu_server(tmp_path: Path) -> Iterator[Callable[..., EmuProcess]]:
+    yield from _servers(lambda: tmp_path)
+
+
+@pytest.fixture(scope="module")
+def emu_module_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., EmuProcess]]:
+    """``emu_server`` for a whole module: one ``emu up`` its tests share, each started in a folder of its own."""
+    yield from _servers(lambda: tmp_path_factory.mktemp("emu"))
+
+
+def _servers(new_root: Callable[[], Path]) -> Iterator[Callable[..., EmuProcess]]:
     started: list[EmuProcess] = []
 
     def start(
@@ -146,8 +157,9 @@ def emu_server(tmp_path: Path) -> Iterator[Callable[..., EmuProcess]]:
         ready: bool = True,
         config_name: str = "emu.yaml",
     ) -> EmuProcess:
-        write_project(tmp_path, config, functions, config_name)
-        emu = EmuProcess(tmp_path, args or [], env)
+        root = new_root()
+        write_project(root, config, functions, config_name)
+        emu = EmuProcess(root, args or [], env)
         started.append(emu)
         if ready:
             emu.wait_ready()

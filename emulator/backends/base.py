@@ -48,7 +48,11 @@ class Handle(abc.ABC):
 
     @abc.abstractmethod
     def peak_memory_bytes(self) -> int:
-        """The highest resident memory the environment's main process has reached."""
+        """The highest resident memory the environment has reached (its processes' peaks)."""
+
+    def refresh_children(self) -> int:
+        """Look again for processes the environment has started (a forked worker); how many."""
+        return 0
 
 
 class Backend(abc.ABC):

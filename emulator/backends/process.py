@@ -11,14 +11,10 @@ import asyncio
 import os
 import signal
 import subprocess
-import time
-
-import psutil
 
 from emulator.backends.base import Backend, Handle, LaunchSpec, OutputSink
+from emulator.backends.proc_memory import TreeMemory
 from emulator.errors import BackendError
-
-_CHILDREN_EVERY_S = 1.0
 
 
 
@@ -90,10 +86,7 @@ class ProcessHandle(Handle):
         self._protocol = protocol
         self._output = output
         self.pid = transport.get_pid()
-        self._ps: psutil.Process | None = None
-        self._children: list[psutil.Process] = []
-        self._children_at = float("-inf")
-        self._status_fd: int | None = None
+        self._memory = TreeMemory(self.pid)
 
     async def wait(self) -> int:
         await self._protocol.exited
@@ -107,7 +100,7 @@ class ProcessHandle(Handle):
         self._output.close()
         code = self._transport.get_returncode()
         self._transport.close()
-        self._close_status()
+        self._memory.close()
         return code if code is not None else -9
 
     def drain_output(self) -> None:
@@ -120,43 +113,13 @@ class ProcessHandle(Handle):
             pass
 
     def memory_bytes(self) -> int:
-        try:
-            if self._ps is None:
-                self._ps = psutil.Process(self.pid)
-            total = self._ps.memory_info().rss
-            # Finding children scans all of /proc, so the list is refreshed once a second.
-            now = time.monotonic()
-            if now - self._children_at >= _CHILDREN_EVERY_S:
-                self._children = self._ps.children(recursive=True)
-                self._children_at = now
-        except psutil.Error:
-            return 0
-        for child in self._children:
-            try:
-                total += child.memory_info().rss
-            except psutil.Error:
-                pass
-        return total
+        return self._memory.now()
 
     def peak_memory_bytes(self) -> int:
-        # VmHWM is the kernel's own high-water mark, so a short spike between two
-        # samples is still seen. The status file is kept open and re-read with
-        # pread: opening it each time cost more than the rest of an invocation.
-        try:
-            if self._status_fd is None:
-                self._status_fd = os.open(f"/proc/{self.pid}/status", os.O_RDONLY)
-            status = os.pread(self._status_fd, 8192, 0)
-        except OSError:
-            return 0
-        start = status.find(b"VmHWM:")
-        if start < 0:
-            return 0  # a zombie has no memory left to report
-        return int(status[start + 6 : status.index(b"kB", start)]) * 1024
+        return self._memory.peak()
 
-    def _close_status(self) -> None:
-        if self._status_fd is not None:
-            os.close(self._status_fd)
-            self._status_fd = None
+    def refresh_children(self) -> int:
+        return self._memory.refresh()
 
 
 class ProcessBackend(Backend):

@@ -30,6 +30,7 @@ from emulator.upstream import Upstream
 
 # How often a starting instance is tried for a connection.
 _READY_POLL_S = 0.002
+_WORKER_WAIT_S = 1.0
 
 
 class InstanceFailed(EmuError):
@@ -180,11 +181,14 @@ class GcpPool(Pool):
                 continue
             writer.close()
             break
+        # functions-framework's gunicorn binds the port, then forks the worker that
+        # serves: wait for the worker too, so its memory is counted from the start.
+        deadline = time.monotonic() + _WORKER_WAIT_S
+        while env.handle is not None and not env.handle.refresh_children() and time.monotonic() < deadline:
+            await asyncio.sleep(_READY_POLL_S)
         if env.state is not EnvState.STARTING or env.kill_reason:
             return
         self._mark_ready(env)
-        if env.handle is not None:
-            env.handle.memory_bytes()  # learn its worker processes for memory accounting
         self.upstreams[env.id] = Upstream("127.0.0.1", env.port)
         self._console.platform(self.spec.name, f"instance {env.id} ready (cold start {env.init_ms:.0f} ms)")
         starters = self._starters.pop(env.id, [])

@@ -1,10 +1,13 @@
 import json
 import os
 
+import flask
 import functions_framework
 
 # Each received event is appended to this file, so tests can see what arrived.
 LOG = os.environ.get("EVENT_LOG", "events.jsonl")
+# The message data that makes them fail; another value makes a subscriber that never fails.
+FAIL_ON = os.environ.get("FAIL_ON", "fail").encode()
 
 
 @functions_framework.cloud_event
@@ -13,7 +16,8 @@ def on_cloud_event(event):
     data = event.get_data()
     if isinstance(data, bytes):
         data = data.decode("utf-8", "replace")
-    record = {"kind": "cloudevent", "attributes": attributes, "data": data}
+    mode = "binary" if "ce-id" in flask.request.headers else "structured"
+    record = {"kind": "cloudevent", "mode": mode, "attributes": attributes, "data": data}
     _append(record)
     if isinstance(data, dict) and _fails(data):
         raise RuntimeError("asked to fail")
@@ -36,7 +40,7 @@ def _fails(data):
     message = data.get("message", data)
     raw = message.get("data") if isinstance(message, dict) else None
     try:
-        return raw is not None and base64.b64decode(raw) == b"fail"
+        return raw is not None and base64.b64decode(raw) == FAIL_ON
     except Exception:
         return False
 
