@@ -1,6 +1,6 @@
 """Cloud Functions conformance through emu's router, against one real ``emu up``.
 
-The 17 functions-framework-conformance events (``../shared/conformance-events``),
+The 17 functions-framework-conformance events (``tests/fixtures/conformance-events``, copied with their licence note),
 each sent in its own format and in the other one, to a CloudEvent function and a
 legacy ``(data, context)`` function; CloudEvents go in binary and in structured
 content mode. The functions write what they received to a file, and the fields
@@ -23,7 +23,8 @@ from cloudevents.http import CloudEvent, to_binary, to_structured
 
 from conftest import EmuProcess
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "conformance-events"
+# A copy of the shared fixtures (Apache-2.0, see their README), so a fresh clone can run them.
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "conformance-events"
 # The brief's client API is cloudevents.http's, which warns that it moved to cloudevents.conversion.
 pytestmark = pytest.mark.filterwarnings("ignore:to_(binary|structured) is deprecated")
 
