@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from emulator import __version__
+from emulator import __version__, event_cli
 from emulator.config import Project, find_config, load_project
 from emulator.errors import ConfigError
 
@@ -37,10 +37,14 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     up.add_argument("--port", type=int, default=9000, help="port to bind (default 9000; 0 picks a free one)")
     up.add_argument("--always-cold", action="store_true", help="give every invocation a fresh environment")
+    up.add_argument("--no-watch", action="store_true", help="do not reload functions when their code or the config changes")
+    event_cli.add_parser(commands)
 
     args = parser.parse_args(argv)
     if args.command == "up":
         return _up(args)
+    if args.command == "event":
+        return event_cli.run(args)
     return 2
 
 
@@ -80,6 +84,7 @@ def _serve(project: Project, sock: socket.socket, args: argparse.Namespace) -> i
     from emulator.banner import banner
     from emulator.console import Console
     from emulator.execution.registry import Registry
+    from emulator.reload import NullReloader, Reloader
     from emulator.server import RouterProtocol
 
     host, port = sock.getsockname()[:2]
@@ -93,7 +98,8 @@ def _serve(project: Project, sock: socket.socket, args: argparse.Namespace) -> i
         endpoint_url=url,
         always_cold=args.always_cold,
     )
-    app = EmuApp(registry, on_ready=lambda: console.info(banner(project, url)))
+    reloader = NullReloader() if args.no_watch else Reloader(registry, console)
+    app = EmuApp(registry, on_ready=lambda: console.info(banner(project, url)), reloader=reloader)
     config = uvicorn.Config(
         app,
         loop="uvloop",

@@ -16,6 +16,7 @@ from emulator.config.model import (
     LAMBDA_PYTHON_RUNTIMES,
     LAMBDA_RUNTIMES,
     LAMBDA_TIMEOUT_S,
+    AwsTrigger,
     FunctionSpec,
 )
 from emulator.config.validate import (
@@ -24,6 +25,7 @@ from emulator.config.validate import (
     code_dir,
     environment,
     reject_foreign_keys,
+    require_bool,
     require_int,
     require_number,
     require_present,
@@ -40,8 +42,13 @@ def build_aws_function(
     fields: Mapping[str, Any],
     base_dir: Path,
     labels: Mapping[str, str] = EMU_LABELS,
+    triggers: tuple[AwsTrigger, ...] = (),
 ) -> FunctionSpec:
-    """Check one Lambda function's raw ``fields`` (emu names; absent means default) and build its spec."""
+    """Check one Lambda function's raw ``fields`` (emu names; absent means default) and build its spec.
+
+    ``triggers`` are already built by the reader, which knows its own event syntax
+    (``aws_events`` for emu.yaml, ``sam_events`` for SAM); ``fields`` never hold them.
+    """
     name = where.function or ""
     if not FUNCTION_NAME.fullmatch(name):
         raise where.error(None, "invalid function name: use 1-64 letters, digits, '-' or '_'")
@@ -84,6 +91,8 @@ def build_aws_function(
         reserved_concurrency=reserved,
         provisioned_concurrency=provisioned,
         environment=environment(where, label("environment"), fields.get("environment", {})),
+        events=triggers,
+        url=require_bool(where, label("url"), fields.get("url", False)),
     )
 
 

@@ -8,7 +8,8 @@ Owns emu.yaml's schema (which keys exist where), the choice of rules by
                  project, gcp_region, queue_timeout}
     functions:  {<name>: {provider: aws (default),
                           runtime, handler, code, memory, timeout,
-                          reserved_concurrency, provisioned_concurrency, environment}}
+                          reserved_concurrency, provisioned_concurrency, environment,
+                          events, url}}                   events: see aws_events
                 {<name>: {provider: gcp,
                           runtime, entry_point, code, source, signature, generation, memory,
                           timeout, concurrency, min_instances, max_instances, environment,
@@ -21,6 +22,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from emulator.config.aws_events import check_routes, read_events
 from emulator.config.aws_function import build_aws_function
 from emulator.config.gcp_function import build_gcp_function, project_id
 from emulator.config.model import FunctionSpec, Project, Settings
@@ -66,6 +68,7 @@ def read_emu_yaml(path: Path, document: Any) -> Project:
         if not isinstance(name, str):
             raise where.error("functions", f"function names must be strings, got {describe(name)}; quote it")
         specs[name] = _function(Where(path, name), body, path.parent, settings)
+    check_routes(where, specs)
     return Project(path=path.resolve(), settings=settings, functions=specs)
 
 
@@ -74,7 +77,7 @@ def _function(where: Where, body: Any, base_dir: Path, settings: Settings) -> Fu
     reject_unknown_keys(where, body, FUNCTION_FIELDS)
     if read_provider(where, "provider", body.get("provider", "aws")) == "gcp":
         return build_gcp_function(where, body, base_dir, settings.project)
-    return build_aws_function(where, body, base_dir)
+    return build_aws_function(where, body, base_dir, triggers=read_events(where, body.get("events")))
 
 
 def read_settings(where: Where, raw: Any, base_dir: Path) -> Settings:

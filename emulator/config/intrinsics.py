@@ -2,7 +2,8 @@
 
 Owns ``Intrinsics``: given a template, it resolves ``Ref``, ``Fn::Sub``, ``Fn::If`` and
 friends inside one value, and evaluates ``Conditions``. The SAM reader uses it only on
-the function properties it needs, so an odd intrinsic in ``Events`` never stops a load.
+the function properties it needs, so an odd intrinsic in a property (or event type) emu does
+not model never stops a load.
 
 What has no local value becomes a readable stand-in instead of an error:
 
@@ -103,6 +104,11 @@ class Intrinsics:
             "Fn::ImportValue": lambda arg: text(self.resolve(arg)),
             "Fn::Cidr": self._cidr,
         }
+
+    def resource(self, logical_id: str) -> Mapping[str, Any] | None:
+        """The template's declaration of ``logical_id``, if it declares one."""
+        declaration = self._resources.get(logical_id)
+        return declaration if isinstance(declaration, Mapping) else None
 
     # -- values ---------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Literal, Mapping, get_args
+from typing import ClassVar, Literal, Mapping, Union, get_args
 
 Provider = Literal["aws", "gcp"]
 # functions-framework's signature types; "event" is the legacy background function.
@@ -19,6 +19,12 @@ TriggerKind = Literal["http", "pubsub", "gcs"]
 StorageEvent = Literal["finalized", "deleted", "archived", "metadataUpdated"]
 SIGNATURES: tuple[str, ...] = get_args(Signature)
 STORAGE_EVENTS: tuple[str, ...] = get_args(StorageEvent)
+# Which API Gateway an ``api`` event belongs to: a REST API (SAM's ``Api``) or an
+# HTTP API (SAM's ``HttpApi``); the payload format is the event shape the function gets.
+ApiGateway = Literal["rest", "http"]
+PayloadVersion = Literal["1.0", "2.0"]
+PAYLOAD_VERSIONS: tuple[str, ...] = get_args(PayloadVersion)
+DEFAULT_ROUTE = "$default"  # an HTTP API's catch-all route, and a Function URL's route key
 
 # Lambda's documented limits (docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
 LAMBDA_MEMORY_MB = (128, 10240)
@@ -112,12 +118,89 @@ class TriggerSpec:
     event: StorageEvent | None = None
 
 
+# -- AWS triggers: what invokes a Lambda function besides the Invoke API ----------------
+# One frozen class per event source, as SAM's Events types are; ``kind`` names it.
+
+
+@dataclass(frozen=True, slots=True)
+class S3Trigger:
+    """Objects created or removed in a bucket, narrowed by key prefix and suffix."""
+
+    kind: ClassVar[str] = "s3"
+    bucket: str
+    events: tuple[str, ...] = ("s3:ObjectCreated:*",)  # S3's own names, as in the notification config
+    prefix: str = ""
+    suffix: str = ""
+
+    def matches(self, event_name: str, key: str) -> bool:
+        """Whether S3 would notify this trigger of ``event_name`` (``s3:ObjectCreated:Put``) on ``key``."""
+        if not (key.startswith(self.prefix) and key.endswith(self.suffix)):
+            return False
+        return any(
+            event_name == wanted or (wanted.endswith(":*") and event_name.startswith(wanted[:-1]))
+            for wanted in self.events
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SqsTrigger:
+    """Messages from a queue, handed over in batches of up to ``batch_size``."""
+
+    kind: ClassVar[str] = "sqs"
+    queue: str
+    batch_size: int = 10  # the event source mapping's default for a queue
+
+
+@dataclass(frozen=True, slots=True)
+class SnsTrigger:
+    """Every message published to a topic."""
+
+    kind: ClassVar[str] = "sns"
+    topic: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleTrigger:
+    """An EventBridge schedule: ``rate(...)`` or ``cron(...)``, checked when read.
+
+    Exactly one of ``rate_seconds`` and ``cron`` is set: the rate as seconds, or the six
+    cron fields as written. ``input`` replaces the scheduled event when given, as a
+    rule target's Input does.
+    """
+
+    kind: ClassVar[str] = "schedule"
+    expression: str
+    rate_seconds: int | None = None
+    cron: tuple[str, ...] | None = None
+    input: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ApiTrigger:
+    """A route on an API Gateway: method and path (``/items/{id}``, ``/{proxy+}``, or ``$default``)."""
+
+    kind: ClassVar[str] = "api"
+    path: str
+    method: str = "ANY"
+    payload: PayloadVersion = "2.0"
+    gateway: ApiGateway = "http"
+
+    @property
+    def route_key(self) -> str:
+        """The route as HTTP APIs name it: ``GET /items/{id}``, or ``$default``."""
+        return self.path if self.path == DEFAULT_ROUTE else f"{self.method} {self.path}"
+
+
+AwsTrigger = Union[S3Trigger, SqsTrigger, SnsTrigger, ScheduleTrigger, ApiTrigger]
+
+
 @dataclass(frozen=True, slots=True)
 class FunctionSpec:
     """One function as configured: what to run and the limits to run it under.
 
     The GCP fields keep their defaults on an AWS function, and ``handler``,
-    ``reserved_concurrency`` and ``provisioned_concurrency`` keep theirs on a GCP one.
+    ``reserved_concurrency``, ``provisioned_concurrency``, ``events`` and ``url`` keep
+    theirs on a GCP one.
     """
 
     name: str
@@ -130,6 +213,8 @@ class FunctionSpec:
     reserved_concurrency: int | None = None
     provisioned_concurrency: int = 0
     environment: Mapping[str, str] = field(default_factory=lambda: _frozen(None))
+    events: tuple[AwsTrigger, ...] = ()
+    url: bool = False  # a Function URL
     # GCP only from here on.
     entry_point: str = ""  # "" on a GCP function means its name, as gcloud does
     signature: Signature | None = None  # None: what the decorator says, found by the runtime recipe

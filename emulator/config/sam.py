@@ -3,7 +3,8 @@
 Owns the mapping from SAM's ``AWS::Serverless::Function`` properties (and
 ``Globals.Function``) to emu's function fields. Intrinsics are evaluated by
 ``intrinsics.Intrinsics``; the checks themselves are ``aws_function.build_aws_function``,
-shared with emu.yaml. Everything else in a template (Events, Policies, other
+shared with emu.yaml. ``Events`` become triggers in ``sam_events`` and
+``FunctionUrlConfig`` a Function URL. Everything else in a template (Policies, other
 resources, Outputs) is ignored.
 
 Follows docs.aws.amazon.com/serverless-application-model/latest/developerguide/sam-resource-function.html.
@@ -16,9 +17,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from emulator.config.aws_events import check_routes
 from emulator.config.aws_function import build_aws_function
 from emulator.config.intrinsics import FUNCTION_TYPE, NO_VALUE, IntrinsicError, Intrinsics
-from emulator.config.model import Project, Settings
+from emulator.config.model import AwsTrigger, Project, Settings
+from emulator.config.sam_events import read_sam_events
 from emulator.config.validate import Where, describe, require_mapping
 
 # emu field -> the SAM property it comes from, so errors quote the template's key.
@@ -32,6 +35,7 @@ SAM_LABELS: Mapping[str, str] = {
     "reserved_concurrency": "ReservedConcurrentExecutions",
     "provisioned_concurrency": "ProvisionedConcurrencyConfig.ProvisionedConcurrentExecutions",
     "environment": "Environment.Variables",
+    "url": "FunctionUrlConfig",
 }
 _SCALAR_PROPERTIES = {
     "runtime": "Runtime",
@@ -81,9 +85,12 @@ def read_sam(path: Path, document: Any) -> Project:
             continue
         function = _FunctionReader(Where(path, str(logical_id)), intrinsics, resource, defaults)
         if function.is_created():
-            specs[str(logical_id)] = build_aws_function(function.where, function.fields(), path.parent, SAM_LABELS)
+            specs[str(logical_id)] = build_aws_function(
+                function.where, function.fields(), path.parent, SAM_LABELS, function.triggers()
+            )
     if not specs:
         raise where.error("Resources", f"no {FUNCTION_TYPE} resources found")
+    check_routes(where, specs, key="Events")
     return Project(path=path.resolve(), settings=settings, functions=specs)
 
 
@@ -126,7 +133,15 @@ class _FunctionReader:
         fields["environment"] = {**self._variables(self._defaults), **self._variables(self._properties)}
         for field in _NUMERIC_FIELDS & fields.keys():
             fields[field] = _number(fields[field])
+        url = self._property("FunctionUrlConfig")
+        if url is not _ABSENT:
+            require_mapping(self.where, "FunctionUrlConfig", url)
+            fields["url"] = True
         return fields
+
+    def triggers(self) -> tuple[AwsTrigger, ...]:
+        """The function's own Events (Globals cannot hold them)."""
+        return read_sam_events(self.where, self._properties.get("Events"), self._intrinsics)
 
     def _reject_unsupported(self) -> None:
         if self._property("PackageType") == "Image":

@@ -28,6 +28,8 @@ AWS_ONLY_FIELDS: Mapping[str, str | None] = {
     "handler": "entry_point",
     "reserved_concurrency": "max_instances",
     "provisioned_concurrency": "min_instances",
+    "events": "trigger",
+    "url": None,
 }
 GCP_ONLY_FIELDS: Mapping[str, str | None] = {
     "entry_point": "handler",
@@ -38,11 +40,11 @@ GCP_ONLY_FIELDS: Mapping[str, str | None] = {
     "min_instances": "provisioned_concurrency",
     "max_instances": "reserved_concurrency",
     "project": None,
-    "trigger": None,
+    "trigger": "events",
 }
 FUNCTION_FIELDS = (
     "provider", "runtime", "handler", "code", "memory", "timeout",
-    "reserved_concurrency", "provisioned_concurrency", "environment",
+    "reserved_concurrency", "provisioned_concurrency", "environment", "events", "url",
     *GCP_ONLY_FIELDS,
 )
 # How emu.yaml spells each field: exactly as FUNCTION_FIELDS.
@@ -108,6 +110,12 @@ def require_present(where: Where, fields: Mapping[str, Any], field: str, key: st
 def require_string(where: Where, key: str, value: Any) -> str:
     if not isinstance(value, str) or not value:
         raise where.error(key, f"must be a non-empty string, got {describe(value)}")
+    return value
+
+
+def require_bool(where: Where, key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise where.error(key, f"must be true or false, got {describe(value)}")
     return value
 
 

@@ -173,7 +173,7 @@ class GcpPool(Pool):
 
     async def _await_ready(self, env: Environment) -> None:
         """Poll the instance's port until it accepts a connection: that is the end of its cold start."""
-        while env.state is EnvState.STARTING and not env.kill_reason:
+        while self._still_starting(env):
             try:
                 _, writer = await asyncio.open_connection("127.0.0.1", env.port)
             except OSError:
@@ -186,13 +186,14 @@ class GcpPool(Pool):
         deadline = time.monotonic() + _WORKER_WAIT_S
         while env.handle is not None and not env.handle.refresh_children() and time.monotonic() < deadline:
             await asyncio.sleep(_READY_POLL_S)
-        if env.state is not EnvState.STARTING or env.kill_reason:
+        if not self._still_starting(env):
             return
         self._mark_ready(env)
         self.upstreams[env.id] = Upstream("127.0.0.1", env.port)
         self._console.platform(self.spec.name, f"instance {env.id} ready (cold start {env.init_ms:.0f} ms)")
         starters = self._starters.pop(env.id, [])
-        env.move(EnvState.BUSY if env.active else EnvState.IDLE)
+        if env.state is EnvState.STARTING:  # else recycled while starting: it serves its starters, then stops
+            env.move(EnvState.BUSY if env.active else EnvState.IDLE)
         if env.active:
             env.busy_since = time.monotonic()
         for fut in starters:
@@ -203,6 +204,8 @@ class GcpPool(Pool):
         if env.active == 0 and env.state is EnvState.BUSY:
             env.busy_since = 0.0
             env.move(EnvState.IDLE)
+        if env.active == 0 and env.state is EnvState.RETIRING:
+            self._kill(env, "retire")
         self._offer(env)
 
     # -- pool hooks ---------------------------------------------------------------

@@ -109,16 +109,17 @@ class LambdaPool(Pool):
     # -- the Runtime API, as the environment's session calls it ---------------
 
     def next(self, env: Environment) -> RuntimeApiReply | asyncio.Future[Invocation]:
-        if env.state is EnvState.STARTING:
+        if self._still_starting(env):
             self._mark_ready(env)
-            env.move(EnvState.BUSY if env.invocation is not None else EnvState.IDLE)
-            if env.invocation is None:
-                self._idle.append(env)
+            if env.state is EnvState.STARTING:
+                env.move(EnvState.BUSY if env.invocation is not None else EnvState.IDLE)
+                if env.invocation is None:
+                    self._idle.append(env)
         elif env.invocation is not None and env.invocation.delivered_at:
             return RuntimeApiReply.invalid_state("InvocationResponse", "InvocationNext")
         if env.waiter is not None and not env.waiter.done():
             return RuntimeApiReply.invalid_state("InvocationNext", "InvocationNext")
-        if env.state in (EnvState.RETIRING, EnvState.DEAD):
+        if env.state in (EnvState.RETIRING, EnvState.DEAD) and (env.invocation is None or env.kill_reason is not None):
             return self._loop.create_future()  # it will be stopped; let it wait
         env.waiter = self._loop.create_future()
         waiter = env.waiter
@@ -154,7 +155,7 @@ class LambdaPool(Pool):
         return reply
 
     def init_error(self, env: Environment, body: bytes, error_type: str | None) -> RuntimeApiReply:
-        if env.state is not EnvState.STARTING:
+        if not self._still_starting(env):
             return RuntimeApiReply.invalid_state("InitError", "InitError")
         env.init_error = (body, lambda_errors.error_type_of(body, error_type))
         env.init_ms = (time.monotonic() - env.spawned_at) * 1000

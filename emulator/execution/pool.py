@@ -99,7 +99,7 @@ class Pool:
             self._exited(env, code)
 
     def _init_overdue(self, env: Environment) -> None:
-        if env.state is EnvState.STARTING:
+        if self._still_starting(env):
             self._console.error(self.spec.name, f"environment {env.id} did not finish init in {self._init_limit():.0f} s")
             self._kill(env, "timeout")
 
@@ -136,6 +136,17 @@ class Pool:
             # What init used is the floor of every later Max Memory Used, even for
             # work too short to be sampled.
             env.peak_memory = max(env.peak_memory, env.handle.peak_memory_bytes())
+
+    @staticmethod
+    def _still_starting(env: Environment) -> bool:
+        """Init is not over: STARTING, or recycled while starting with work waiting for it.
+
+        ``recycle()`` retires such an environment (RETIRING) without killing it: the
+        work bound to it is still served once it is ready, then it stops.
+        """
+        return env.state is EnvState.STARTING or (
+            env.state is EnvState.RETIRING and env.init_ms is None and env.kill_reason is None
+        )
 
     def _should_retire(self, env: Environment) -> bool:
         """Whether an environment that just finished its work is stopped rather than kept warm."""
@@ -177,6 +188,11 @@ class Pool:
             else:
                 self._kill(env, "retire")
         return count
+
+    def retire(self) -> int:
+        """Take no more work and keep nothing warm: ``recycle()`` for a pool that is being replaced."""
+        self._closing = True
+        return self.recycle()
 
     def close(self) -> None:
         """Kill every environment now and start no replacements; work in flight fails."""

@@ -2,12 +2,14 @@
 
 ``up`` builds one Registry from the Project. It starts provisioned environments,
 samples memory and reaps idle environments on a timer, and stops everything on
-shutdown, leaving no worker behind.
+shutdown, leaving no worker behind. ``apply`` moves it to an edited Project
+(hot reload): only the functions that changed get new pools.
 """
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Mapping
 
 from emulator.backends import Backend
@@ -31,6 +33,15 @@ MEMORY_SAMPLE_S = 0.1
 REAP_EVERY_S = 1.0
 
 
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What ``Registry.apply`` did: functions added, and those removed or changed with how many environments each retired."""
+
+    added: tuple[str, ...] = ()
+    removed: tuple[tuple[str, int], ...] = ()
+    changed: tuple[tuple[str, int], ...] = ()
+
+
 class Registry:
     def __init__(
         self,
@@ -48,6 +59,7 @@ class Registry:
         self._host_env = dict(host_env)
         self.always_cold = always_cold
         self.pools: dict[str, Pool] = {}
+        self._retired: list[Pool] = []  # replaced or removed pools whose busy environments are finishing
         self.async_invoker = AsyncInvoker(console, project.settings.async_retry_delays)
         self.gcp_invoker = GcpInvoker(console)
         self.gcp_delivery = EventDelivery(self.gcp_invoker, console)
@@ -96,13 +108,57 @@ class Registry:
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self.console.register(list(self.project.functions))
-        for name, spec in self.project.functions.items():
-            pool = self._pool(spec)
-            self.pools[name] = pool
-            if isinstance(pool, GcpPool):
-                self._gcp_pools[name] = pool
-            pool.prewarm()
+        for spec in self.project.functions.values():
+            self._add(spec)
         self._housekeeping = asyncio.ensure_future(self._keep_house())
+
+    def _add(self, spec: FunctionSpec) -> None:
+        pool = self._pool(spec)
+        self.pools[spec.name] = pool
+        if isinstance(pool, GcpPool):
+            self._gcp_pools[spec.name] = pool
+        pool.prewarm()
+
+    def apply(self, project: Project) -> Applied:
+        """Serve ``project`` from now on: pools for new functions, none for removed ones, a new pool per changed one.
+
+        An unchanged function keeps its pool and its warm environments. A removed or
+        replaced pool retires its environments: idle ones now, busy ones once their
+        work is done; it takes no new work. Changed settings change every function.
+        """
+        old, self.project = self.project, project
+        every = project.settings != old.settings
+        if every:
+            self.async_invoker._retry_delays = project.settings.async_retry_delays
+            self.gcp_sources._settings = project.settings
+        removed = tuple((name, self._retire(name)) for name in old.functions if name not in project.functions)
+        added: list[str] = []
+        changed: list[tuple[str, int]] = []
+        for name, spec in project.functions.items():
+            if name in self.pools and old.functions.get(name) == spec and not every:
+                continue
+            if name in self.pools:
+                changed.append((name, self._retire(name)))
+            else:
+                added.append(name)
+            self._add(spec)
+        # Keep the config's order, as the banner and /_emu/functions show it.
+        order = {name: self.pools.pop(name) for name in project.functions}
+        self.pools.update(order)
+        self.console.register(list(project.functions))
+        return Applied(tuple(added), removed, tuple(changed))
+
+    def _retire(self, name: str) -> int:
+        pool = self.pools.pop(name)
+        self._gcp_pools.pop(name, None)
+        count = pool.retire()
+        if pool.environments:
+            self._retired.append(pool)
+        return count
+
+    def _all_pools(self) -> list[Pool]:
+        self._retired = [pool for pool in self._retired if pool.environments]
+        return [*self.pools.values(), *self._retired]
 
     async def _keep_house(self) -> None:
         ticks_per_reap = max(1, round(REAP_EVERY_S / MEMORY_SAMPLE_S))
@@ -110,7 +166,7 @@ class Registry:
         while True:
             await asyncio.sleep(MEMORY_SAMPLE_S)
             tick += 1
-            for pool in self.pools.values():
+            for pool in self._all_pools():
                 try:
                     pool.sample_memory()
                     if tick % ticks_per_reap == 0:
@@ -128,7 +184,7 @@ class Registry:
             self._loop.call_soon_threadsafe(self._stop_environments)
 
     def _stop_environments(self) -> None:
-        for pool in self.pools.values():
+        for pool in self._all_pools():
             pool.close()
 
     async def aclose(self) -> None:
@@ -136,5 +192,5 @@ class Registry:
             self._housekeeping.cancel()
         await self.async_invoker.aclose()
         await self.gcp_delivery.aclose()
-        await asyncio.gather(*(pool.aclose() for pool in self.pools.values()))
+        await asyncio.gather(*(pool.aclose() for pool in self._all_pools()))
         await self.backend.aclose()

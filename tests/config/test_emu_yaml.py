@@ -373,7 +373,7 @@ def test_invalid_gcp_settings(tmp_path, settings, key, fragment):
         ("min_instances: 1\n", "min_instances", "; the AWS key is provisioned_concurrency"),
         ("max_instances: 5\n", "max_instances", "; the AWS key is reserved_concurrency"),
         ("project: demo-project\n", "project", ""),
-        ("trigger: http\n", "trigger", ""),
+        ("trigger: http\n", "trigger", "; the AWS key is events"),
     ],
 )
 def test_gcp_only_keys_on_an_aws_function(tmp_path, extra, key, instead):
