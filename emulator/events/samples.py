@@ -42,7 +42,8 @@ from emulator.wire import gcp_events
 from emulator.wire.gcp_events import CloudEvent, StorageKind
 
 # The templates sit with the runnable samples at the repository root (emu runs from a checkout).
-TEMPLATES = Path(__file__).resolve().parents[2] / "samples" / "events"
+# Shipped inside the package so an installed emu finds them; samples/events links here.
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 S3Action = Literal["put", "delete"]
 DynamoDBAction = Literal["insert", "modify", "remove"]

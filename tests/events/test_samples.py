@@ -396,8 +396,11 @@ def test_gcs_object_events_of_every_kind(kind: str, legacy_type: str) -> None:
     assert samples.gcs_event(ORIGIN, kind, "uploads", "x", b"").cloud_event.id != event.id  # type: ignore[arg-type]
 
 
-def test_templates_live_with_the_samples() -> None:
-    assert samples.TEMPLATES == Path(__file__).resolve().parents[2] / "samples" / "events"
+def test_templates_ship_in_the_package_and_samples_link_to_them() -> None:
+    assert samples.TEMPLATES.is_relative_to(Path(samples.__file__).parent)
+    linked = Path(__file__).resolve().parents[2] / "samples" / "events"
+    assert linked.resolve() == samples.TEMPLATES.resolve()
+    assert (linked / "aws" / "s3-put.json").is_file()
 
 
 def test_api_gateway_paths_and_routes_as_a_client_and_a_route_make_them() -> None:
