@@ -28,6 +28,11 @@ def banner(project: Project, url: str) -> str:
                 reach += f"  (and gs://{trigger.bucket} {trigger.event or 'finalized'})"
         else:
             reach = f"{url}/2015-03-31/functions/{spec.name}/invocations"
+            extra = [f"{e.route_key}" for e in spec.events if getattr(e, "kind", "") == "api"]
+            if spec.url:
+                extra.append(f"{url}/lambda-url/{spec.name}/")
+            if extra:
+                reach += "  (and " + ", ".join(extra) + ")"
         rows.append((spec.name, spec.provider, _runtime(spec), f"{spec.memory} MB", f"{spec.timeout:g} s", reach))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]

@@ -5,7 +5,9 @@ import os
 
 
 def handler(event, context):
-    name = event.get("name", "world") if isinstance(event, dict) else "world"
+    event = event if isinstance(event, dict) else {}
+    # Invoked directly the event is {"name": ...}; through API Gateway the name is a query parameter.
+    name = event.get("name") or (event.get("queryStringParameters") or {}).get("name") or "world"
     print(f"greeting {name} ({context.aws_request_id})")
     return {
         "statusCode": 200,
