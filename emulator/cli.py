@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from emulator import __version__, event_cli
+from emulator import __version__, commands as record_commands, event_cli
 from emulator.config import Project, find_config, load_project
 from emulator.errors import ConfigError
 
@@ -39,12 +39,15 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--always-cold", action="store_true", help="give every invocation a fresh environment")
     up.add_argument("--no-watch", action="store_true", help="do not reload functions when their code or the config changes")
     event_cli.add_parser(commands)
+    record_commands.add_parsers(commands)  # emu logs, emu stats, emu cost
 
     args = parser.parse_args(argv)
     if args.command == "up":
         return _up(args)
     if args.command == "event":
         return event_cli.run(args)
+    if args.command in record_commands.NAMES:
+        return record_commands.run(args)
     return 2
 
 
@@ -85,6 +88,7 @@ def _serve(project: Project, sock: socket.socket, args: argparse.Namespace) -> i
     from emulator.console import Console
     from emulator.execution.registry import Registry
     from emulator.reload import NullReloader, Reloader
+    from emulator.runtimes.venvs import default_cache_dir
     from emulator.server import RouterProtocol
 
     host, port = sock.getsockname()[:2]
@@ -97,6 +101,7 @@ def _serve(project: Project, sock: socket.socket, args: argparse.Namespace) -> i
         host_env=os.environ,
         endpoint_url=url,
         always_cold=args.always_cold,
+        cache_dir=default_cache_dir(os.environ),  # $EMU_CACHE_DIR, read here once
     )
     reloader = NullReloader() if args.no_watch else Reloader(registry, console)
     app = EmuApp(registry, on_ready=lambda: console.info(banner(project, url)), reloader=reloader)

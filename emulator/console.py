@@ -1,7 +1,8 @@
 """The terminal: every function's output and emu's own messages, one line each.
 
 Lines are prefixed with the function's name and buffered for a few milliseconds,
-so thousands of log lines a second cost a few writes, not one each.
+so thousands of log lines a second cost a few writes, not one each. Every line
+also goes to ``feed`` (``log_feed.LogFeed``), which ``emu logs`` reads.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import asyncio
 import sys
 import zlib
 from typing import TextIO
+
+from emulator.log_feed import LogFeed
 
 _COLOURS = (36, 35, 33, 32, 34, 96, 95, 93, 92, 94)
 _FLUSH_AFTER_S = 0.01
@@ -23,6 +26,7 @@ class Console:
         self._scheduled = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._width = 8
+        self.feed = LogFeed()
 
     def register(self, names: list[str]) -> None:
         if names:
@@ -36,16 +40,21 @@ class Console:
         return f"{tag} | "
 
     def output(self, function: str, line: bytes) -> None:
-        self._write(self._prefix(function) + line.decode("utf-8", "replace"))
+        text = line.decode("utf-8", "replace")
+        self.feed.add(function, "output", text)
+        self._write(self._prefix(function) + text)
 
     def platform(self, function: str, line: str) -> None:
+        self.feed.add(function, "platform", line)
         self._write(self._prefix(function) + line)
 
     def error(self, function: str, message: str) -> None:
+        self.feed.add(function, "error", message)
         text = f"\x1b[1;31m{message}\x1b[0m" if self._colour else message
         self._write(self._prefix(function) + text)
 
     def info(self, message: str) -> None:
+        self.feed.add("emu", "info", message)
         self._write(message)
 
     def _write(self, text: str) -> None:

@@ -141,6 +141,8 @@ class Scope:
 
     code: Mapping[Path, frozenset[str]]  # code directory -> the functions that run it
     config: frozenset[Path]  # the config file, and the env file it names
+    # The local buckets' folder: objects written there (by functions, too) are never code.
+    buckets: Path | None = None
 
     @classmethod
     def of(cls, project: Project) -> Scope:
@@ -150,9 +152,11 @@ class Scope:
         config = {project.path}
         if project.settings.env_file is not None:
             config.add(project.settings.env_file)
-        return cls({root: frozenset(names) for root, names in code.items()}, frozenset(config))
+        return cls({root: frozenset(names) for root, names in code.items()}, frozenset(config), project.buckets_dir)
 
     def route(self, path: Path, is_dir_event: bool = False) -> Change:
+        if self.buckets is not None and (path == self.buckets or self.buckets in path.parents):
+            return Change()
         functions: set[str] = set()
         layout = False
         for root, names in self.code.items():
@@ -435,6 +439,8 @@ class Reloader(NullReloader):
                 continue
             count = pool.recycle()
             self._console.info(f"{name}: reloaded ({_environments(count)} recycled) in {_ms(started)}")
+            # An edited requirements.txt is a new virtualenv: start building it before the next cold start needs it.
+            self._registry.code_changed(name)
         if burst.layout:
             self._start_resync()
 

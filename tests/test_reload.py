@@ -120,7 +120,18 @@ def test_scope_of_a_project(tmp_path: Path) -> None:
     }
     env_file = tmp_path / ".env"
     project = Project(path=tmp_path / "emu.yaml", settings=Settings(env_file=env_file), functions=specs)
-    assert Scope.of(project) == Scope({code: frozenset({"a", "b"})}, frozenset({tmp_path / "emu.yaml", env_file}))
+    assert Scope.of(project) == Scope(
+        {code: frozenset({"a", "b"})}, frozenset({tmp_path / "emu.yaml", env_file}), tmp_path / ".emu" / "buckets"
+    )
+
+
+def test_objects_in_a_bucket_folder_inside_a_code_folder_are_not_code() -> None:
+    buckets = ROOT / "hello" / "buckets"
+    with_buckets = Scope(scope().code, scope().config, buckets)
+    assert scope().route(buckets / "photos" / "cat.py").functions == {"hello"}
+    assert with_buckets.route(buckets / "photos" / "cat.py") == Change()
+    assert with_buckets.route(buckets, is_dir_event=True) == Change()
+    assert with_buckets.route(ROOT / "hello" / "app.py").functions == {"hello"}
 
 
 # -- bursts ---------------------------------------------------------------------------

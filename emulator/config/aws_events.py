@@ -27,6 +27,7 @@ response rules. ``"2.0"``, the default, is an HTTP API route (SAM's ``HttpApi``)
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any, cast
@@ -234,6 +235,11 @@ def schedule(where: Where, key: str, value: Any, input: Any = None, input_key: s
     expression = require_string(where, key, value)
     if input is not None and not isinstance(input, str):
         raise where.error(input_key, f"must be a JSON string, got {describe(input)}")
+    if input is not None:
+        try:
+            json.loads(input)  # a rule target's Input must be valid JSON text
+        except ValueError as exc:
+            raise where.error(input_key, f"must be valid JSON text: {exc}") from None
     try:
         return parse_schedule(expression, input)
     except ScheduleError as exc:

@@ -5,7 +5,8 @@ Owns emu.yaml's schema (which keys exist where), the choice of rules by
 ``aws_function`` (shared with the SAM reader) and ``gcp_function``.
 
     settings:   {region, account_id, idle_ttl, env_file, async_retry_delays,     optional
-                 project, gcp_region, queue_timeout}
+                 project, gcp_region, queue_timeout, buckets_dir,
+                 schedule_speedup, sqs_visibility_timeout, cache_dir, state_dir}
     functions:  {<name>: {provider: aws (default),
                           runtime, handler, code, memory, timeout,
                           reserved_concurrency, provisioned_concurrency, environment,
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from emulator.config.aws_events import check_routes, read_events
 from emulator.config.aws_function import build_aws_function
@@ -40,6 +41,7 @@ from emulator.config.validate import (
 TOP_LEVEL_KEYS = ("settings", "functions")
 SETTINGS_KEYS = (
     "region", "account_id", "idle_ttl", "env_file", "async_retry_delays", "project", "gcp_region", "queue_timeout",
+    "buckets_dir", "schedule_speedup", "sqs_visibility_timeout", "cache_dir", "state_dir",
 )
 
 ACCOUNT_ID = re.compile(r"\d{12}")
@@ -69,7 +71,10 @@ def read_emu_yaml(path: Path, document: Any) -> Project:
             raise where.error("functions", f"function names must be strings, got {describe(name)}; quote it")
         specs[name] = _function(Where(path, name), body, path.parent, settings)
     check_routes(where, specs)
-    return Project(path=path.resolve(), settings=settings, functions=specs)
+    project = Project(path=path.resolve(), settings=settings, functions=specs)
+    check_buckets_dir(where, project.buckets_dir, specs)
+    check_state_dir(where, settings.state_dir, specs)
+    return project
 
 
 def _function(where: Where, body: Any, base_dir: Path, settings: Settings) -> FunctionSpec:
@@ -107,6 +112,19 @@ def read_settings(where: Where, raw: Any, base_dir: Path) -> Settings:
         values["gcp_region"] = region
     if "queue_timeout" in raw:
         values["queue_timeout"] = require_number(where, "settings.queue_timeout", raw["queue_timeout"], 0)
+    if "buckets_dir" in raw:
+        values["buckets_dir"] = _buckets_dir(where, raw["buckets_dir"], base_dir)
+    if "schedule_speedup" in raw:
+        # Capped: at 3600 a minutely schedule already fires 60 times a second.
+        values["schedule_speedup"] = require_number(where, "settings.schedule_speedup", raw["schedule_speedup"], 1, 3600)
+    if "sqs_visibility_timeout" in raw:
+        values["sqs_visibility_timeout"] = require_number(
+            where, "settings.sqs_visibility_timeout", raw["sqs_visibility_timeout"], 0, 43200
+        )
+    if "cache_dir" in raw:
+        values["cache_dir"] = _cache_dir(where, raw["cache_dir"], base_dir)
+    if "state_dir" in raw:
+        values["state_dir"] = _state_dir(where, raw["state_dir"], base_dir)
     return Settings(**values)
 
 
@@ -124,6 +142,49 @@ def _env_file(where: Where, value: Any, base_dir: Path) -> Path:
     if not path.is_file():
         raise where.error("settings.env_file", f"file {str(path)!r} does not exist")
     return path
+
+
+def _buckets_dir(where: Where, value: Any, base_dir: Path) -> Path:
+    path = (base_dir / require_string(where, "settings.buckets_dir", value)).resolve()
+    if path.exists() and not path.is_dir():
+        raise where.error("settings.buckets_dir", f"{str(path)!r} is not a directory")
+    # Every folder in it is a bucket: the project's own folders must not become buckets.
+    if path == base_dir.resolve() or path in base_dir.resolve().parents:
+        raise where.error("settings.buckets_dir", f"{str(path)!r} holds the config file; give it a folder of its own, e.g. buckets")
+    return path
+
+
+def _cache_dir(where: Where, value: Any, base_dir: Path) -> Path:
+    path = (base_dir / Path(require_string(where, "settings.cache_dir", value)).expanduser()).resolve()
+    if path.exists() and not path.is_dir():
+        raise where.error("settings.cache_dir", f"{str(path)!r} is not a directory")
+    return path
+
+
+def _state_dir(where: Where, value: Any, base_dir: Path) -> Path:
+    path = (base_dir / Path(require_string(where, "settings.state_dir", value)).expanduser()).resolve()
+    if path.exists() and not path.is_dir():
+        raise where.error("settings.state_dir", f"{str(path)!r} is not a directory")
+    return path
+
+
+def check_state_dir(where: Where, state_dir: Path | None, functions: Mapping[str, FunctionSpec]) -> None:
+    """A state folder of one's own may not be in a function's code: every record written would be a reload.
+
+    The default, ``.emu``, is a name the reloader ignores wherever it is.
+    """
+    if state_dir is None:
+        return
+    for spec in functions.values():
+        if spec.code == state_dir or spec.code in state_dir.parents:
+            raise where.error("settings.state_dir", f"{str(state_dir)!r} is in function '{spec.name}''s code; put it outside, or use the default .emu")
+
+
+def check_buckets_dir(where: Where, buckets_dir: Path, functions: Mapping[str, FunctionSpec]) -> None:
+    """No function's code may live in the buckets folder: its files would be objects, and every write a reload."""
+    for spec in functions.values():
+        if spec.code == buckets_dir or buckets_dir in spec.code.parents:
+            raise where.error("settings.buckets_dir", f"function '{spec.name}' has its code in {str(buckets_dir)!r}; give buckets a folder of their own")
 
 
 def _retry_delays(where: Where, value: Any) -> tuple[float, ...]:

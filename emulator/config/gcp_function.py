@@ -8,6 +8,13 @@ the trigger forms, the source file and the per-generation limits (data in
     trigger: {pubsub: TOPIC}
     trigger: {gcs: BUCKET, event: finalized}        event: finalized (default) | deleted
                                                            | archived | metadataUpdated
+    trigger: {schedule: "*/5 * * * *", time_zone: Europe/Berlin, body: TEXT}
+
+A scheduled function is an HTTP function that a Cloud Scheduler job with an HTTP target
+calls: a POST of ``body`` (default none) at each time of the unix-cron ``schedule`` in
+``time_zone`` (default Etc/UTC), as Google's guide for scheduling functions sets it up.
+(The other pattern, a job publishing to a topic, is ``trigger: {pubsub: TOPIC}`` fed by
+whatever publishes there.) So ``signature`` may not be ``cloudevent`` or ``event``.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from emulator.config.model import (
+    DEFAULT_SCHEDULE_TIME_ZONE,
     GCP_DEFAULT_MEMORY_MB,
     GCP_DEFAULT_SOURCE,
     GCP_DEFAULT_TIMEOUT_S,
@@ -31,6 +39,7 @@ from emulator.config.model import (
     GenerationLimits,
     TriggerSpec,
 )
+from emulator.config.schedule import ScheduleError, check_time_zone, parse_unix_cron
 from emulator.config.validate import (
     Where,
     code_dir,
@@ -64,7 +73,8 @@ _TOPIC_RULE = "use 3-255 of letters, digits and - _ . ~ + %, starting with a let
 BUCKET = re.compile(r"[a-z0-9][a-z0-9_.-]{1,61}[a-z0-9]")
 _BUCKET_RULE = "use 3-63 lowercase letters, digits, '-', '_' or '.', starting and ending with a letter or digit"
 
-_TRIGGER_FORMS = "'http', {pubsub: TOPIC} or {gcs: BUCKET, event: EVENT}"
+_TRIGGER_FORMS = "'http', {pubsub: TOPIC}, {gcs: BUCKET, event: EVENT} or {schedule: CRON, time_zone: TZ}"
+_TRIGGER_KINDS = ("pubsub", "gcs", "schedule")
 _HTTP_TRIGGER = TriggerSpec(kind="http")
 
 
@@ -79,6 +89,10 @@ def build_gcp_function(where: Where, fields: Mapping[str, Any], base_dir: Path, 
     code = code_dir(where, "code", require_present(where, fields, "code"), base_dir)
     signature = require_choice(where, "signature", fields["signature"], SIGNATURES) if "signature" in fields else None
     trigger = read_trigger(where, fields["trigger"]) if "trigger" in fields else _HTTP_TRIGGER
+    if trigger.kind == "schedule" and signature in ("cloudevent", "event"):
+        raise where.error(
+            "signature", f"a scheduled function is an HTTP function (Cloud Scheduler POSTs to it), not {signature!r}"
+        )
 
     generation = require_int(where, "generation", fields.get("generation", 2), 1, 2)
     limits = GCP_LIMITS[generation]
@@ -118,18 +132,34 @@ def read_trigger(where: Where, value: Any) -> TriggerSpec:
     """One of the trigger forms in this module's docstring."""
     if value == "http":
         return _HTTP_TRIGGER
-    if not isinstance(value, Mapping) or not ("pubsub" in value or "gcs" in value):
+    kinds = [kind for kind in _TRIGGER_KINDS if isinstance(value, Mapping) and kind in value]
+    if not kinds:
         raise where.error("trigger", f"must be {_TRIGGER_FORMS}; got {describe(value)}")
-    if "pubsub" in value and "gcs" in value:
-        raise where.error("trigger", "give either pubsub or gcs, not both")
+    if len(kinds) > 1:
+        raise where.error("trigger", f"give either {' or '.join(kinds)}, not both")
     if "pubsub" in value:
         reject_unknown_keys(where, value, ("pubsub",), section="trigger")
         topic = require_pattern(where, "trigger.pubsub", value["pubsub"], TOPIC, _TOPIC_RULE)
         return TriggerSpec(kind="pubsub", topic=topic)
+    if "schedule" in value:
+        return _schedule_trigger(where, value)
     reject_unknown_keys(where, value, ("gcs", "event"), section="trigger")
     bucket = require_pattern(where, "trigger.gcs", value["gcs"], BUCKET, _BUCKET_RULE)
     event = require_choice(where, "trigger.event", value.get("event", "finalized"), STORAGE_EVENTS)
     return TriggerSpec(kind="gcs", bucket=bucket, event=event)
+
+
+def _schedule_trigger(where: Where, value: Mapping[str, Any]) -> TriggerSpec:
+    reject_unknown_keys(where, value, ("schedule", "time_zone", "body"), section="trigger")
+    key = "trigger.schedule"
+    try:
+        schedule = parse_unix_cron(require_string(where, key, value["schedule"]))
+        key = "trigger.time_zone"
+        time_zone = check_time_zone(require_string(where, key, value.get("time_zone", DEFAULT_SCHEDULE_TIME_ZONE)))
+    except ScheduleError as exc:
+        raise where.error(key, str(exc)) from None
+    body = require_string(where, "trigger.body", value["body"]) if "body" in value else None
+    return TriggerSpec(kind="schedule", schedule=schedule, time_zone=time_zone, body=body)
 
 
 def _entry_point(where: Where, fields: Mapping[str, Any], name: str) -> str:

@@ -14,7 +14,7 @@ from typing import ClassVar, Literal, Mapping, Union, get_args
 Provider = Literal["aws", "gcp"]
 # functions-framework's signature types; "event" is the legacy background function.
 Signature = Literal["http", "cloudevent", "event", "typed"]
-TriggerKind = Literal["http", "pubsub", "gcs"]
+TriggerKind = Literal["http", "pubsub", "gcs", "schedule"]
 # The Cloud Storage events a function can subscribe to, as Eventarc names them.
 StorageEvent = Literal["finalized", "deleted", "archived", "metadataUpdated"]
 SIGNATURES: tuple[str, ...] = get_args(Signature)
@@ -88,6 +88,15 @@ DEFAULT_GCP_REGION = "us-central1"
 # How long a GCP request waits for an instance when all max_instances are busy
 # before it is answered 429, as Cloud Run does after its own short queueing.
 DEFAULT_QUEUE_TIMEOUT_S = 10.0
+# emu's state folder (invocation records), relative to the config file's folder.
+STATE_DIR = Path(".emu")
+# Local buckets' default home, relative to the config file's folder (emu's state folder).
+BUCKETS_DIR = Path(".emu") / "buckets"
+# How long a message an SQS-triggered function failed on stays hidden before it is retried.
+# A queue's default is 30 s; locally a failure should show its retry at once.
+DEFAULT_SQS_VISIBILITY_TIMEOUT_S = 1.0
+# Cloud Scheduler's default time zone for a job (cloud.google.com/scheduler/docs/configuring/cron-job-schedules).
+DEFAULT_SCHEDULE_TIME_ZONE = "Etc/UTC"
 
 
 def _frozen(mapping: Mapping[str, str] | None) -> Mapping[str, str]:
@@ -106,16 +115,30 @@ class Settings:
     project: str = DEFAULT_GCP_PROJECT  # GOOGLE_CLOUD_PROJECT unless a function sets its own
     gcp_region: str = DEFAULT_GCP_REGION
     queue_timeout: float = DEFAULT_QUEUE_TIMEOUT_S
+    # Schedules' clock runs this many times faster than the wall clock (1: real time).
+    schedule_speedup: float = 1.0
+    sqs_visibility_timeout: float = DEFAULT_SQS_VISIBILITY_TIMEOUT_S
+    # Where local buckets live, one directory each; None: BUCKETS_DIR beside the config file.
+    buckets_dir: Path | None = None
+    # Where per-function virtualenvs are cached; None: $EMU_CACHE_DIR, else the user's cache folder.
+    cache_dir: Path | None = None
+    # Where emu keeps its state (the invocation records); None: STATE_DIR beside the config file.
+    state_dir: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class TriggerSpec:
-    """What invokes a GCP function: HTTP requests, a Pub/Sub topic or a Cloud Storage bucket."""
+    """What invokes a GCP function: HTTP requests, a Pub/Sub topic, a Cloud Storage bucket,
+    or a Cloud Scheduler job (``schedule``: unix cron in ``time_zone``) that POSTs ``body``
+    to the HTTP function."""
 
     kind: TriggerKind
     topic: str | None = None
     bucket: str | None = None
     event: StorageEvent | None = None
+    schedule: str | None = None
+    time_zone: str = DEFAULT_SCHEDULE_TIME_ZONE
+    body: str | None = None
 
 
 # -- AWS triggers: what invokes a Lambda function besides the Invoke API ----------------
@@ -260,3 +283,13 @@ class Project:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "functions", MappingProxyType(dict(self.functions)))
+
+    @property
+    def state_dir(self) -> Path:
+        """emu's state folder: the invocation records live here."""
+        return self.settings.state_dir or self.path.parent / STATE_DIR
+
+    @property
+    def buckets_dir(self) -> Path:
+        """The folder holding one directory per local bucket."""
+        return self.settings.buckets_dir or self.path.parent / BUCKETS_DIR

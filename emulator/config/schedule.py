@@ -16,12 +16,22 @@ Follows docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-patte
         Day-of-week   1-7 or SUN-SAT       , - * ? L #
         Year          1970-2199            , - * /
     One of Day-of-month and Day-of-week must be ``?`` and the other must not.
+
+Cloud Scheduler's jobs (a GCP function's ``trigger: {schedule: ...}``) take unix cron
+instead, in a time zone from the tz database
+(cloud.google.com/scheduler/docs/configuring/cron-job-schedules):
+
+    Minute Hour Day-of-month Month Day-of-week     five fields; * , - / and names
+                                                   (JAN-DEC, SUN-SAT; 0 and 7 are Sunday)
 """
 
 from __future__ import annotations
 
 import re
+import zoneinfo
 from dataclasses import dataclass
+
+from croniter import croniter
 
 from emulator.config.model import ScheduleTrigger
 
@@ -143,3 +153,35 @@ def _number(field: _Field, text: str) -> int:
         return int(text)
     names = f" or {field.names[0]}-{field.names[-1]}" if field.names else ""
     raise ScheduleError(f"{text!r} is not a value: use {field.low}-{field.high}{names}")
+
+
+# Each piece of a unix cron field, between , - and /: a number, *, or a month or day name.
+# Quartz's ? L W # and croniter's H are not unix cron.
+_UNIX_CRON_PIECE = re.compile(r"\d+|\*|" + "|".join(_FIELDS[3].names + _FIELDS[4].names), re.IGNORECASE)
+
+
+def parse_unix_cron(expression: str) -> str:
+    """A Cloud Scheduler schedule, its fields joined by single spaces; ``ScheduleError`` if unix cron refuses it."""
+    if expression.strip().startswith(("rate(", "cron(")):
+        raise ScheduleError(
+            f"{expression!r}: Cloud Scheduler takes unix cron, five fields like '*/5 * * * *', not EventBridge's syntax"
+        )
+    fields = expression.split()
+    if len(fields) != 5:
+        raise ScheduleError(f"{expression!r} needs five fields: Minute Hour Day-of-month Month Day-of-week")
+    for field in fields:
+        if not all(_UNIX_CRON_PIECE.fullmatch(piece) for piece in re.split(r"[,/-]", field)):
+            raise ScheduleError(f"{expression!r}: {field!r} is not unix cron (use numbers, names, * , - and /)")
+    text = " ".join(fields)
+    if not croniter.is_valid(text):
+        raise ScheduleError(f"{expression!r} is not a valid schedule: a value is out of range")
+    return text
+
+
+def check_time_zone(name: str) -> str:
+    """``name`` if the tz database knows it (``Europe/Berlin``, ``Etc/UTC``); ``ScheduleError`` otherwise."""
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ScheduleError(f"unknown time zone {name!r}: use a tz database name like 'Europe/Berlin' or 'Etc/UTC'") from None
+    return name

@@ -26,18 +26,20 @@ class EventDelivery:
         self._retry_delays = retry_delays
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def deliver(self, pool: GcpPool, headers: Headers, body: bytes, what: str) -> None:
-        """Send ``body`` to the function in the background until it is acknowledged."""
+    def deliver(self, pool: GcpPool, headers: Headers, body: bytes, what: str) -> asyncio.Task[None]:
+        """Send ``body`` to the function in the background until it is acknowledged; the task doing it."""
         task = asyncio.ensure_future(self._run(pool, headers, body, what))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     async def _run(self, pool: GcpPool, headers: Headers, body: bytes, what: str) -> None:
         for attempt in range(len(self._retry_delays) + 1):
             if attempt:
                 await asyncio.sleep(self._retry_delays[attempt - 1])
             sink = DiscardingSink()
-            await self._invoker.request(pool, "POST", "/", headers, body, sink)
+            trigger = pool.spec.trigger.kind if pool.spec.trigger is not None else "event"
+            await self._invoker.request(pool, "POST", "/", headers, body, sink, trigger=trigger)
             if 200 <= sink.status < 300:
                 return
             left = len(self._retry_delays) - attempt

@@ -8,6 +8,7 @@ mode for CloudEvent (and HTTP) functions, the legacy background-event JSON for
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import secrets
 import time
@@ -32,12 +33,17 @@ class Message:
 
 
 @dataclass(frozen=True, slots=True)
-class StoredObject:
-    size: int
-    data: bytes
+class StorageChange:
+    """One object change as Cloud Storage reports it; ``data`` is None once the bytes are gone."""
+
+    kind: str  # finalized | deleted
+    bucket: str
+    name: str
+    data: bytes | None
     content_type: str | None
     generation: int
-    created: datetime
+    time: datetime
+    created: datetime | None = None  # when this generation was written; ``time`` for finalized
 
 
 class GcpSources:
@@ -47,7 +53,6 @@ class GcpSources:
         self._delivery = delivery
         self._console = console
         self._message_ids = itertools.count(int(time.time() * 1000) % 10**12 * 1000)
-        self._objects: dict[tuple[str, str], StoredObject] = {}
 
     # -- Pub/Sub ------------------------------------------------------------------
 
@@ -72,35 +77,32 @@ class GcpSources:
         return event.binary_headers(), event.data
 
     # -- Cloud Storage --------------------------------------------------------------
+    # The objects themselves live in local buckets (``events.buckets``), which find the
+    # subscribers here and hand each change over once.
 
-    def upload(self, bucket: str, name: str, data: bytes, content_type: str | None) -> StoredObject:
-        now = datetime.now(timezone.utc)
-        previous = self._objects.get((bucket, name))
-        stored = StoredObject(len(data), data, content_type, time.time_ns() // 1000, previous.created if previous else now)
-        self._objects[(bucket, name)] = stored
-        self._notify("finalized", bucket, name, stored, now)
-        return stored
+    def storage_subscribers(self, bucket: str, kind: str) -> list[GcpPool]:
+        """The functions whose gcs trigger is on ``bucket`` for ``kind`` (``finalized`` unless set)."""
+        return [
+            pool
+            for pool in self._pools.values()
+            if _trigger(pool.spec, "gcs")
+            and pool.spec.trigger is not None
+            and pool.spec.trigger.bucket == bucket
+            and (pool.spec.trigger.event or "finalized") == kind
+        ]
 
-    def delete(self, bucket: str, name: str) -> StoredObject | None:
-        stored = self._objects.pop((bucket, name), None)
-        if stored is not None:
-            self._notify("deleted", bucket, name, stored, datetime.now(timezone.utc))
-        return stored
-
-    def _notify(self, kind: str, bucket: str, name: str, obj: StoredObject, now: datetime) -> None:
-        for pool in self._pools.values():
-            trigger = pool.spec.trigger
-            if not _trigger(pool.spec, "gcs") or trigger is None or trigger.bucket != bucket or (trigger.event or "finalized") != kind:
-                continue
-            project = pool.spec.project or self._settings.project
-            event_id = str(secrets.randbits(52))
-            args = (kind, project, bucket, name, obj.data, obj.content_type, obj.generation, 1, now, event_id, obj.created)
-            if signature_of(pool.spec) == "event":
-                headers, body = list(_JSON), gcp_events.storage_legacy_event(*args)  # type: ignore[arg-type]
-            else:
-                event = gcp_events.storage_object_event(*args)  # type: ignore[arg-type]
-                headers, body = event.binary_headers(), event.data
-            self._delivery.deliver(pool, headers, body, f"storage {kind} gs://{bucket}/{name}")
+    def deliver_storage(self, pool: GcpPool, change: StorageChange) -> asyncio.Task[None]:
+        """``change`` to ``pool``'s function, in the form its signature takes, retried until acknowledged."""
+        project = pool.spec.project or self._settings.project
+        event_id = str(secrets.randbits(52))
+        c = change
+        args = (c.kind, project, c.bucket, c.name, c.data, c.content_type, c.generation, 1, c.time, event_id, c.created)
+        if signature_of(pool.spec) == "event":
+            headers, body = list(_JSON), gcp_events.storage_legacy_event(*args)  # type: ignore[arg-type]
+        else:
+            event = gcp_events.storage_object_event(*args)  # type: ignore[arg-type]
+            headers, body = event.binary_headers(), event.data
+        return self._delivery.deliver(pool, headers, body, f"storage {c.kind} gs://{c.bucket}/{c.name}")
 
 
 def _trigger(spec: FunctionSpec, kind: str) -> bool:

@@ -195,56 +195,111 @@ def s3_event(
 
 # -- SQS ----------------------------------------------------------------------------------------
 # Lambda Developer Guide, "Using Lambda with Amazon SQS": a batch is one event of Records.
+# A record's message attributes are in the poller's spelling (stringValue, binaryValue as
+# base64, dataType) and md5OfMessageAttributes is there only when the message has some;
+# a FIFO queue adds MessageGroupId, MessageDeduplicationId and SequenceNumber to attributes.
 
 
-def sqs_event(origin: Origin, bodies: Sequence[str], queue: str = "emu-queue", now: datetime | None = None) -> dict[str, Any]:
-    """An SQS batch: one record per body, each with its own id, receipt handle and MD5."""
-    moment = _now(now)
-    sent = epoch_ms(moment)
-    records = [
+@dataclass(frozen=True, slots=True)
+class SqsReceipt:
+    """One message as a queue hands it to Lambda: what it was sent with, and its receipt."""
+
+    message_id: str
+    receipt_handle: str
+    body: str
+    sent_ms: int
+    first_receive_ms: int
+    receive_count: int = 1
+    sender_id: str = ""
+    # SendMessage's form: name -> {"DataType", "StringValue" | "BinaryValue" (base64)}.
+    message_attributes: Mapping[str, Mapping[str, str]] | None = None
+    md5_of_message_attributes: str | None = None
+    fifo: Mapping[str, str] | None = None  # MessageGroupId, MessageDeduplicationId, SequenceNumber
+
+
+def sqs_receipt_handle() -> str:
+    return "AQEB" + _b64(120)
+
+
+def sqs_batch(origin: Origin, queue: str, receipts: Sequence[SqsReceipt]) -> dict[str, Any]:
+    """The event Lambda's SQS poller hands a function for ``receipts``, in order."""
+    event = _records("aws/sqs", [
         {
-            "message_id": str(uuid.uuid4()),
-            "receipt_handle": "AQEB" + _b64(120),
-            "body": body,
-            "sent_timestamp": str(sent),
-            "sender_id": _principal(origin.account_id),
-            "first_receive_timestamp": str(sent + 1),
-            "md5_of_body": hashlib.md5(body.encode(), usedforsecurity=False).hexdigest(),
+            "message_id": r.message_id,
+            "receipt_handle": r.receipt_handle,
+            "body": r.body,
+            "receive_count": str(r.receive_count),
+            "sent_timestamp": str(r.sent_ms),
+            "sender_id": r.sender_id or _principal(origin.account_id),
+            "first_receive_timestamp": str(r.first_receive_ms),
+            "message_attributes": {name: _record_attribute(value) for name, value in (r.message_attributes or {}).items()},
+            "md5_of_message_attributes": r.md5_of_message_attributes or OMIT,
+            "md5_of_body": hashlib.md5(r.body.encode(), usedforsecurity=False).hexdigest(),
             "region": origin.region,
             "account_id": origin.account_id,
             "queue": queue,
         }
-        for body in bodies
-    ]
-    return _records("aws/sqs", records)
+        for r in receipts
+    ])
+    for record, receipt in zip(event["Records"], receipts):
+        record["attributes"].update(receipt.fifo or {})
+    return event
+
+
+def _record_attribute(value: Mapping[str, str]) -> dict[str, Any]:
+    record: dict[str, Any] = {}
+    if "StringValue" in value:
+        record["stringValue"] = value["StringValue"]
+    if "BinaryValue" in value:
+        record["binaryValue"] = value["BinaryValue"]
+    return {**record, "stringListValues": [], "binaryListValues": [], "dataType": value["DataType"]}
+
+
+def sqs_event(origin: Origin, bodies: Sequence[str], queue: str = "emu-queue", now: datetime | None = None) -> dict[str, Any]:
+    """An SQS batch: one record per body, each with its own id, receipt handle and MD5."""
+    sent = epoch_ms(_now(now))
+    receipts = [SqsReceipt(str(uuid.uuid4()), sqs_receipt_handle(), body, sent, sent + 1) for body in bodies]
+    return sqs_batch(origin, queue, receipts)
 
 
 # -- SNS ----------------------------------------------------------------------------------------
 # Lambda Developer Guide, "Using Lambda with Amazon SNS": Subject is null when none was set;
-# MessageAttributes map each name to {"Type", "Value"}.
+# MessageAttributes map each name to {"Type", "Value"} (a Binary value in base64).
+
+
+def sns_subscription_id(topic: str, function: str) -> str:
+    """A subscription's id, the same for a function and topic every time emu runs."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"sns:{topic}:{function}"))
 
 
 def sns_event(
     origin: Origin,
     message: str,
     subject: str | None = None,
-    attributes: Mapping[str, str] | None = None,
+    attributes: Mapping[str, str | Mapping[str, str]] | None = None,
     topic: str = "emu-topic",
     now: datetime | None = None,
+    message_id: str | None = None,
+    subscription_id: str | None = None,
 ) -> dict[str, Any]:
-    """An SNS notification as a Lambda subscriber receives it."""
+    """An SNS notification as a Lambda subscriber receives it.
+
+    An attribute is a plain string (type String) or already ``{"Type", "Value"}``.
+    """
     return _records("aws/sns", [{
         "region": origin.region,
         "account_id": origin.account_id,
         "topic": topic,
-        "subscription_id": str(uuid.uuid4()),
-        "message_id": str(uuid.uuid4()),
+        "subscription_id": subscription_id or str(uuid.uuid4()),
+        "message_id": message_id or str(uuid.uuid4()),
         "subject": subject,
         "message": message,
         "timestamp": iso_ms(_now(now)),
         "signature": _b64(256),
         "certificate_id": secrets.token_hex(16),
-        "message_attributes": {k: {"Type": "String", "Value": v} for k, v in (attributes or {}).items()},
+        "message_attributes": {
+            k: {"Type": "String", "Value": v} if isinstance(v, str) else dict(v) for k, v in (attributes or {}).items()
+        },
     }])
 
 
@@ -333,6 +388,25 @@ def schedule_event(origin: Origin, rule: str = "emu-schedule", now: datetime | N
         "region": origin.region,
         "rule": rule,
     })
+
+
+# -- Cloud Scheduler --------------------------------------------------------------------------------
+# A job with an HTTP target (cloud.google.com/scheduler/docs/reference/rest/v1/projects.locations.jobs,
+# HttpTarget.headers): POST by default, these headers, and application/octet-stream for a body
+# whose job sets no Content-Type.
+
+
+def cloud_scheduler_request(job: str, scheduled: datetime, body: bytes = b"") -> list[tuple[bytes, bytes]]:
+    """The headers of the request a Cloud Scheduler job makes at its ``scheduled`` time."""
+    headers = [
+        (b"user-agent", b"Google-Cloud-Scheduler"),
+        (b"x-cloudscheduler", b"true"),
+        (b"x-cloudscheduler-jobname", job.encode()),
+        (b"x-cloudscheduler-scheduletime", iso_s(_now(scheduled)).encode()),
+    ]
+    if body:
+        headers.append((b"content-type", b"application/octet-stream"))
+    return headers
 
 
 # -- Google Cloud -----------------------------------------------------------------------------------

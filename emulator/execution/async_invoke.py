@@ -26,10 +26,12 @@ class AsyncInvoker:
         self._retry_delays = retry_delays
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def submit(self, pool: LambdaPool, inv: Invocation) -> None:
+    def submit(self, pool: LambdaPool, inv: Invocation) -> asyncio.Task[None]:
+        """Run ``inv`` in the background, retried as Lambda does; the task that does it, retries included."""
         task = asyncio.ensure_future(self._run(pool, inv))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     def pending(self) -> int:
         return len(self._tasks)
@@ -77,4 +79,6 @@ def _again(inv: Invocation) -> Invocation:
         function_arn=inv.function_arn,
         request_id=inv.request_id,
         client_context=inv.client_context,
+        trace_id=inv.trace_id,  # a retry is the same request in the same chain (loop_guard)
+        trigger=inv.trigger,
     )

@@ -24,6 +24,8 @@ from emulator.console import Console
 from emulator.errors import Throttled
 from emulator.execution.environment import Environment, EnvState
 from emulator.execution.gcp_pool import GcpPool, InstanceFailed
+from emulator.records.base import RecordSink
+from emulator.records.record import InvocationRecord
 from emulator.surfaces.asgi import http_date
 from emulator.upstream import UpstreamError
 from emulator.wire.logs import MB
@@ -43,7 +45,7 @@ class Sink(Protocol):
 
 @dataclass(slots=True)
 class Record:
-    """What one request did, for the log line (and later for invocation records)."""
+    """What one request did, for the log line and its invocation record."""
 
     execution_id: str
     status: int = 0
@@ -60,8 +62,9 @@ class Record:
 
 
 class GcpInvoker:
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, records: RecordSink | None = None) -> None:
         self._console = console
+        self._records = records or RecordSink()
 
     async def request(
         self,
@@ -72,25 +75,33 @@ class GcpInvoker:
         body: bytes | AsyncIterator[bytes],
         sink: Sink,
         execution_id: str | None = None,
+        trigger: str = "http",
     ) -> Record:
+        """``trigger`` names what sent the request (http, pubsub, gcs, schedule…) in its record."""
         record = Record(execution_id or secrets.token_hex(6))
         started = time.monotonic()
+        started_at = time.time()
         try:
             env, record.cold = await pool.acquire()
         except Throttled as exc:
             record.outcome = "throttled"
             record.status = 429
+            self._keep(pool, record, trigger, started_at, False, [])
             await _answer(sink, 429, "Rate exceeded.\n", record.execution_id)
             self._console.error(pool.spec.name, f"{record.execution_id}: {exc}")
             return record
         except InstanceFailed as exc:
             record.outcome = "crash"
             record.status = 500
+            self._keep(pool, record, trigger, started_at, False, [])
             await _answer(sink, 500, "Error: could not handle the request\n", record.execution_id)
             self._console.error(pool.spec.name, f"{record.execution_id}: the function failed to load ({exc}); see the log above")
             return record
         if record.cold:
             record.init_ms = env.init_ms
+        capture: list[bytes] | None = None
+        if pool.spec.concurrency == 1:
+            capture = pool.captures[env.id] = []
         begun = time.monotonic()
         try:
             record.status = await self._exchange(pool, env, method, target, headers, body, sink, record)
@@ -100,9 +111,35 @@ class GcpInvoker:
             if env.handle is not None and now - begun >= _PEAK_READ_AFTER_S:
                 env.peak_memory = max(env.peak_memory, env.handle.peak_memory_bytes())
             record.peak_memory = env.peak_memory
+            if capture is not None:
+                if env.handle is not None:
+                    env.handle.drain_output()  # what it wrote before answering belongs to this request
+                pool.captures.pop(env.id, None)
             pool.release(env)
-            self._log(pool, record, (now - started) * 1000)
+            line = self._log(pool, record, (now - started) * 1000)
+            self._keep(pool, record, trigger, started_at, True, [*(capture or ()), line.encode()])
         return record
+
+    def _keep(self, pool: GcpPool, record: Record, trigger: str, started_at: float, ran: bool, log: list[bytes]) -> None:
+        spec = pool.spec
+        self._records.add(InvocationRecord(
+            id=record.execution_id,
+            function=spec.name,
+            provider="gcp",
+            trigger=trigger,
+            started_at=started_at,
+            cold=record.cold,
+            init_ms=record.init_ms,
+            duration_ms=record.duration_ms,
+            billed_ms=record.billed_ms if ran else 0,  # refused before reaching an instance: nothing to bill
+            memory_mb=spec.memory,
+            peak_memory=record.peak_memory,
+            outcome=record.outcome,  # type: ignore[arg-type]
+            error_type=f"HTTP {record.status}" if record.outcome == "error" else None,
+            status=record.status,
+            platform=f"gen{spec.generation}",
+            log=b"\n".join(log) + b"\n" if log else b"",
+        ))
 
     async def _exchange(
         self,
@@ -163,14 +200,15 @@ class GcpInvoker:
         await _answer(sink, status, text, record.execution_id)
         return status
 
-    def _log(self, pool: GcpPool, record: Record, total_ms: float) -> None:
+    def _log(self, pool: GcpPool, record: Record, total_ms: float) -> str:
         temperature = f"cold (init {record.init_ms:.0f} ms)" if record.cold and record.init_ms is not None else "warm"
-        self._console.platform(
-            pool.spec.name,
+        line = (
             f"Function execution took {record.duration_ms:.0f} ms, finished with status code: {record.status}"
             f"\texecution_id={record.execution_id}\t{temperature}\tbilled={record.billed_ms} ms"
-            f"\tmemory={math.ceil(record.peak_memory / MB)} MB",
+            f"\tmemory={math.ceil(record.peak_memory / MB)} MB"
         )
+        self._console.platform(pool.spec.name, line)
+        return line
 
 
 async def _answer(sink: Sink, status: int, text: str, execution_id: str) -> None:

@@ -31,6 +31,8 @@ from emulator.upstream import Upstream
 # How often a starting instance is tried for a connection.
 _READY_POLL_S = 0.002
 _WORKER_WAIT_S = 1.0
+# The most lines of one request's output kept for its record (the record trims bytes too).
+_CAPTURE_LINES = 2000
 
 
 class InstanceFailed(EmuError):
@@ -54,6 +56,9 @@ class GcpPool(Pool):
         # Requests waiting for a particular starting instance.
         self._starters: dict[int, list[asyncio.Future[Environment]]] = {}
         self.upstreams: dict[int, Upstream] = {}
+        # Per instance serving one request at a time, the output it writes meanwhile:
+        # that request's log, for its record. Concurrent requests' lines cannot be told apart.
+        self.captures: dict[int, list[bytes]] = {}
 
     @property
     def warm_target(self) -> int:
@@ -226,6 +231,12 @@ class GcpPool(Pool):
 
     def _on_start_failed(self, env: Environment, exc: BackendError) -> None:
         self._fail_starters(env, str(exc))
+
+    def _on_output(self, env: Environment, line: bytes) -> None:
+        capture = self.captures.get(env.id)
+        if capture is not None and len(capture) < _CAPTURE_LINES:
+            capture.append(line)
+        self._console.output(self.spec.name, line)
 
     def _on_exit(self, env: Environment, code: int | None) -> None:
         self._fail_starters(env, f"instance exited with status {code}")

@@ -70,6 +70,8 @@ class Invocation:
     delivered_at: float = 0.0  # monotonic seconds; 0 until the runtime has it
     deadline_ms: int = 0  # wall-clock epoch ms, as Lambda-Runtime-Deadline-Ms
     cold: bool = False  # it waited for its environment's init: REPORT carries Init Duration
+    # What made it, for its record: direct (the Invoke API), api, url, s3, sqs, sns, schedule…
+    trigger: str = "direct"
 
     def add_log(self, line: bytes) -> None:
         if self.log_size < _LOG_LIMIT:

@@ -22,10 +22,12 @@ from typing import Callable
 from emulator.backends.base import Backend
 from emulator.config.model import FunctionSpec
 from emulator.console import Console
-from emulator.errors import BackendError, Throttled
+from emulator.errors import BackendError, DependenciesFailed, Throttled
 from emulator.execution.environment import Environment, EnvState
 from emulator.execution.invocation import TAIL_BYTES, Invocation, Outcome, Status
 from emulator.execution.pool import Launcher, Pool
+from emulator.records.base import RecordSink
+from emulator.records.record import lambda_record, throttled_record
 from emulator.surfaces.runtime_api import RuntimeApiProtocol, RuntimeApiReply
 from emulator.wire import lambda_errors, logs
 
@@ -37,8 +39,10 @@ _PEAK_READ_AFTER_S = 0.002
 
 
 class LambdaPool(Pool):
-    def __init__(self, spec: FunctionSpec, backend: Backend, launcher: Launcher, console: Console, idle_ttl: float, always_cold: bool = False) -> None:
+    def __init__(self, spec: FunctionSpec, backend: Backend, launcher: Launcher, console: Console, idle_ttl: float, always_cold: bool = False,
+                 records: RecordSink | None = None) -> None:
         super().__init__(spec, backend, launcher, console, idle_ttl, always_cold)
+        self.records = records or RecordSink()
         self._idle: list[Environment] = []  # most recently used last
 
     @property
@@ -57,7 +61,11 @@ class LambdaPool(Pool):
 
     async def invoke(self, inv: Invocation) -> Outcome:
         """Run ``inv`` on an environment; raises ``Throttled`` when none may take it."""
-        env = self._acquire()
+        try:
+            env = self._acquire()
+        except Throttled as exc:
+            self.records.add(throttled_record(self.spec, inv, exc.reason, time.time()))
+            raise
         self._bind(env, inv)
         # Shielded: a caller that hangs up does not stop the invocation, as in the cloud.
         return await asyncio.shield(inv.future)
@@ -200,10 +208,13 @@ class LambdaPool(Pool):
             status=status,
             error_type=outcome.error_type if status == "error" else None,
         )
-        for line in (logs.end_line(inv.request_id), logs.report_line(report)):
+        report_line = logs.report_line(report)
+        for line in (logs.end_line(inv.request_id), report_line):
             inv.add_log(line.encode())
             self._console.platform(self.spec.name, line)
         log = inv.log_bytes()
+        started_at = time.time() - (now - started)
+        self.records.add(lambda_record(self.spec, inv, outcome.status, outcome.error_type, report, report_line, log, started_at))
         inv.resolve(Outcome(outcome.status, outcome.payload, outcome.error_type, log[-TAIL_BYTES:]))
         env.invocation = None
         env.busy_since = 0.0
@@ -237,7 +248,11 @@ class LambdaPool(Pool):
         return cleanup
 
     def _on_start_failed(self, env: Environment, exc: BackendError) -> None:
-        if env.invocation is not None:
+        if env.invocation is not None and isinstance(exc, DependenciesFailed):
+            module = self.spec.handler.rsplit(".", 1)[0]
+            payload = lambda_errors.dependencies_failed(module, exc.summary)
+            self._finish(env, Outcome(Status.INIT_ERROR, payload, "Runtime.ImportModuleError"))
+        elif env.invocation is not None:
             reason = "Couldn't find valid bootstrap(s): " + str(exc)
             payload = lambda_errors.invalid_entrypoint(env.invocation.request_id, reason)
             self._finish(env, Outcome(Status.CRASH, payload, "Runtime.InvalidEntrypoint"))

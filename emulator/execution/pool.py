@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Callable
+from typing import Awaitable, Callable
 
 from emulator.backends.base import Backend, LaunchSpec
 from emulator.config.model import FunctionSpec
@@ -26,7 +26,9 @@ from emulator.wire.logs import MB
 # read when it finishes, and sampling every short invocation would cost more than it.
 SAMPLE_AFTER_S = 0.05
 
-Launcher = Callable[[FunctionSpec, Environment], LaunchSpec]
+# Decides what to run for an environment, after any I/O that takes (building a virtualenv);
+# raises ``BackendError`` when the environment cannot start at all.
+Launcher = Callable[[FunctionSpec, Environment], Awaitable[LaunchSpec]]
 
 
 class Pool:
@@ -83,7 +85,11 @@ class Pool:
         code: int | None = None
         cleanup = await self._prepare(env)
         try:
-            launch = self._launcher(self.spec, env)
+            launch = await self._launcher(self.spec, env)
+            if env.kill_reason:  # stopped while its dependencies were being installed
+                return
+            # Init starts here: waiting for a virtualenv's build is neither timed nor reported as init.
+            env.spawned_at = time.monotonic()
             self._loop.call_later(self._init_limit(), self._init_overdue, env)
             env.handle = await self.backend.start(launch, lambda line: self._on_output(env, line))
             if env.kill_reason:  # killed (at shutdown) while it was being started

@@ -1,7 +1,8 @@
 """Lambda Python: AWS's own runtime interface client, ``python -m awslambdaric``.
 
 The interpreter is started directly (no shell), with the function's code
-directory first on ``sys.path`` as ``LAMBDA_TASK_ROOT`` is in the cloud.
+directory first on ``sys.path`` as ``LAMBDA_TASK_ROOT`` is in the cloud. It is
+emu's own, or the function's virtualenv's when it has a requirements.txt.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from emulator.backends.base import LaunchSpec
 from emulator.config.model import FunctionSpec
 
 
-def launch(spec: FunctionSpec, env: dict[str, str]) -> LaunchSpec:
+def launch(spec: FunctionSpec, env: dict[str, str], python: str = sys.executable) -> LaunchSpec:
     code = str(spec.code)
     env = dict(env)
     env["PYTHONPATH"] = code + (":" + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
@@ -21,7 +22,7 @@ def launch(spec: FunctionSpec, env: dict[str, str]) -> LaunchSpec:
     env.setdefault("PYTHONUNBUFFERED", "1")
     env["AWS_EXECUTION_ENV"] = "AWS_Lambda_" + spec.runtime
     return LaunchSpec(
-        argv=(sys.executable, "-m", "awslambdaric", spec.handler),
+        argv=(python, "-m", "awslambdaric", spec.handler),
         cwd=spec.code,
         env=env,
         memory_mb=spec.memory,

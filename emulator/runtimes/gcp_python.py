@@ -2,7 +2,8 @@
 
 It serves the one function on a loopback port of its own, with as many threads
 as the function's ``concurrency`` (gunicorn's gthread worker), and the variables
-the platform sets (cloud.google.com/functions/docs/configuring/env-var).
+the platform sets (cloud.google.com/functions/docs/configuring/env-var). Its
+interpreter is emu's own, or the function's virtualenv's when it has a requirements.txt.
 """
 
 from __future__ import annotations
@@ -56,11 +57,11 @@ def gcp_environment(spec: FunctionSpec, settings: Settings, host_env: Mapping[st
     return env
 
 
-def launch(spec: FunctionSpec, env: dict[str, str], port: int) -> LaunchSpec:
+def launch(spec: FunctionSpec, env: dict[str, str], port: int, python: str = sys.executable) -> LaunchSpec:
     env = dict(env)
     env["PYTHONPATH"] = str(spec.code) + (":" + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     argv = (
-        sys.executable, "-m", "functions_framework",
+        python, "-m", "functions_framework",
         "--target", spec.entry_point,
         "--source", str(Path(spec.code) / spec.source),
         "--signature-type", env["FUNCTION_SIGNATURE_TYPE"],

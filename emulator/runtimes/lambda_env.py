@@ -58,6 +58,12 @@ def lambda_environment(
             "TZ": ":UTC",
             # So a function that invokes another function (boto3, the aws CLI) reaches emu.
             "AWS_ENDPOINT_URL_LAMBDA": endpoint_url,
+            # And one that uses S3 reaches the local buckets. emu's URL is an IP address, so
+            # botocore addresses buckets path-style (http://127.0.0.1:PORT/BUCKET/KEY) by itself.
+            "AWS_ENDPOINT_URL_S3": endpoint_url,
+            # And SNS and SQS reach emu's topics and queues (both served on POST /).
+            "AWS_ENDPOINT_URL_SNS": endpoint_url,
+            "AWS_ENDPOINT_URL_SQS": endpoint_url,
         }
     )
     env.update(spec.environment)

@@ -157,6 +157,7 @@ class ApiGatewaySurface:
             function_arn=self.registry.arn(target.function),
             # A Function URL's request id is Lambda's own; API Gateway's is its own.
             request_id=ids.request_id if gateway == "url" else new_request_id(),
+            trigger="url" if gateway == "url" else "api",
         )
         try:
             outcome = await pool.invoke(invocation)

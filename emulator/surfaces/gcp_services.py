@@ -4,7 +4,9 @@
   and answers ``{"messageIds": [...]}``, as pubsub.googleapis.com does; a bad body
   gets Google's error shape.
 - ``POST /_emu/gcs/{bucket}/{object}`` (the body is the object) stands for an
-  upload and raises ``finalized``; ``DELETE`` on the same path raises ``deleted``.
+  upload: it writes the object's file into the local bucket (``events.buckets``),
+  which raises ``finalized`` once; ``DELETE`` on the same path removes the file and
+  raises ``deleted``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ import json
 import re
 from typing import Any
 
+from emulator.errors import NoSuchBucket, NoSuchKey, StorageError
+from emulator.events.bucket_store import BUCKET_NAME
+from emulator.events.buckets import LocalBuckets
 from emulator.events.gcp_sources import GcpSources, Message
 from emulator.surfaces.asgi import JSON, BodyTooLarge, Receive, Scope, Send, header, read_body, respond
 
@@ -79,25 +84,38 @@ def _parse_publish(raw: bytes) -> list[Message]:
 
 
 class GcsSurface:
-    def __init__(self, sources: GcpSources) -> None:
-        self.sources = sources
+    """The stand-in: writes and deletes the object's file in the local bucket, which raises the event."""
+
+    def __init__(self, buckets: LocalBuckets) -> None:
+        self.buckets = buckets
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send, rest: str) -> None:
         bucket, _, name = rest.partition("/")
         if not bucket or not name:
             await respond(send, 400, [JSON], _google_error(400, "INVALID_ARGUMENT", "Use /_emu/gcs/BUCKET/OBJECT."))
             return
+        if not BUCKET_NAME.fullmatch(bucket):
+            await respond(send, 400, [JSON], _google_error(400, "INVALID_ARGUMENT", f"Invalid bucket name: '{bucket}'"))
+            return
+        try:
+            await self._object(scope, receive, send, bucket, name)
+        except StorageError as exc:
+            status, reason = (404, "NOT_FOUND") if isinstance(exc, (NoSuchBucket, NoSuchKey)) else (400, "INVALID_ARGUMENT")
+            await respond(send, status, [JSON], _google_error(status, reason, str(exc)))
+
+    async def _object(self, scope: Scope, receive: Receive, send: Send, bucket: str, name: str) -> None:
         if scope["method"] in ("POST", "PUT"):
             try:
                 data = await read_body(receive, _UPLOAD_LIMIT)
             except BodyTooLarge:
                 await respond(send, 413, [JSON], _google_error(413, "INVALID_ARGUMENT", "Object too large for emu's stand-in upload."))
                 return
-            stored = self.sources.upload(bucket, name, data, header(scope, b"content-type"))
+            # Like a GCS upload, into any bucket: one no trigger names is made on the way.
+            stored = self.buckets.put(bucket, name, data, header(scope, b"content-type"), create_bucket=True)
             body = {"bucket": bucket, "name": name, "size": str(stored.size), "generation": str(stored.generation)}
             await respond(send, 200, [JSON], json.dumps(body).encode())
         elif scope["method"] == "DELETE":
-            if self.sources.delete(bucket, name) is None:
+            if not self.buckets.is_known(bucket) or self.buckets.delete(bucket, name) is None:
                 await respond(send, 404, [JSON], _google_error(404, "NOT_FOUND", f"No such object: {bucket}/{name}"))
             else:
                 await respond(send, 204, [])

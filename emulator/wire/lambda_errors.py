@@ -67,6 +67,18 @@ def invalid_entrypoint(request_id: str, reason: str) -> bytes:
     return error_payload("Runtime.InvalidEntrypoint", f"RequestId: {request_id} Error: {reason}")
 
 
+def dependencies_failed(module: str, summary: str) -> bytes:
+    """A function whose requirements.txt emu could not install, told as Lambda tells a module it cannot import.
+
+    The shape is the Python runtime's init error (``requestId`` empty: there was no
+    invocation yet); the message carries pip's reason.
+    """
+    message = f"Unable to import module '{module}': its requirements.txt could not be installed: {summary}"
+    return json.dumps(
+        {"errorMessage": message, "errorType": "Runtime.ImportModuleError", "requestId": "", "stackTrace": []}
+    ).encode()
+
+
 def error_type_of(payload: bytes, header: str | None) -> str:
     """The error type of a runtime-posted error: its header, else the body's ``errorType``."""
     if header:

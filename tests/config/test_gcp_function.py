@@ -128,7 +128,7 @@ def test_block_style_trigger(tmp_path):
 @pytest.mark.parametrize(
     ("trigger", "key", "fragment"),
     [
-        ("pubsub", "trigger", "must be 'http', {pubsub: TOPIC} or {gcs: BUCKET, event: EVENT}; got string 'pubsub'"),
+        ("pubsub", "trigger", "must be 'http', {pubsub: TOPIC}, {gcs: BUCKET, event: EVENT} or {schedule: CRON, time_zone: TZ}; got string 'pubsub'"),
         ("HTTP", "trigger", "must be 'http'"),
         ("{}", "trigger", "got a mapping"),
         ("[pubsub]", "trigger", "got a list"),

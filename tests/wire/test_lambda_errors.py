@@ -121,6 +121,17 @@ def test_invalid_entrypoint():
     }
 
 
+
+def test_dependencies_failed():
+    # The Python runtime's init error shape: no request id yet, an empty stack.
+    assert payload(lambda_errors.dependencies_failed("app", "ERROR: No matching distribution found for nope")) == {
+        "errorType": "Runtime.ImportModuleError",
+        "errorMessage": "Unable to import module 'app': its requirements.txt could not be installed: "
+        "ERROR: No matching distribution found for nope",
+        "requestId": "",
+        "stackTrace": [],
+    }
+
 @pytest.mark.parametrize(
     "body, header, error_type",
     [

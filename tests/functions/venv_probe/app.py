@@ -1,0 +1,14 @@
+"""Lambda: reports what its interpreter imports. Run with a requirements.txt naming emu_probe_dep."""
+
+import importlib.util
+import sys
+
+import emu_probe_dep  # only in the function's own virtualenv
+
+
+def handler(event, context):
+    return {
+        "probe": emu_probe_dep.VALUE,
+        "requests": importlib.util.find_spec("requests") is not None,  # emu has it; the function did not ask for it
+        "prefix": sys.prefix,
+    }
