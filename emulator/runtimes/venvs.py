@@ -67,13 +67,14 @@ _LOCK_POLL_S = 0.2
 _SUMMARY_CHARS = 1000
 
 # What the platform runs a function with that its requirements.txt does not list:
-# Lambda's runtime interface client, and Google's functions-framework (which
+# Lambda's runtime interface client and the boto3 every Python Lambda runtime
+# ships with, and Google's functions-framework (which
 # needs cloudevents.http, gone in cloudevents 2). ``None`` pins the version emu
 # itself runs, so a function behaves the same with and without a requirements.txt.
 # A package the requirements name themselves is left to them, as Google's
 # buildpack leaves a listed functions-framework.
 WORKER_PACKAGES: Mapping[Provider, tuple[tuple[str, str | None], ...]] = {
-    "aws": (("awslambdaric", None),),
+    "aws": (("awslambdaric", None), ("boto3", None)),
     "gcp": (("functions-framework", None), ("cloudevents", ">=1.11,<2")),
 }
 

@@ -29,7 +29,7 @@ from emulator.runtimes.venvs import (
 )
 from wheelhouse import probe_wheel
 
-INSTALLED = {"awslambdaric": "4.2.2", "functions-framework": "3.10.2"}
+INSTALLED = {"awslambdaric": "4.2.2", "boto3": "1.43.11", "functions-framework": "3.10.2"}
 
 
 def spec(code: Path, provider: str = "aws", runtime: str = "python3.11") -> FunctionSpec:
@@ -55,18 +55,18 @@ def test_requirement_names_are_the_projects_named_by_name():
 
 
 def test_emu_adds_the_worker_pinned_to_its_own_version():
-    assert worker_packages("aws", frozenset(), INSTALLED) == ("awslambdaric==4.2.2",)
+    assert worker_packages("aws", frozenset(), INSTALLED) == ("awslambdaric==4.2.2", "boto3==1.43.11")
     assert worker_packages("gcp", frozenset(), INSTALLED) == ("functions-framework==3.10.2", "cloudevents>=1.11,<2")
 
 
 def test_a_worker_package_the_requirements_name_is_theirs():
     # As Google's buildpack does: a listed functions-framework is not overridden.
     assert worker_packages("gcp", frozenset({"functions-framework"}), INSTALLED) == ("cloudevents>=1.11,<2",)
-    assert worker_packages("aws", frozenset({"awslambdaric"}), INSTALLED) == ()
+    assert worker_packages("aws", frozenset({"awslambdaric", "boto3"}), INSTALLED) == ()
 
 
 def test_a_worker_package_emu_lacks_is_left_to_pip():
-    assert worker_packages("aws", frozenset(), {}) == ("awslambdaric",)
+    assert worker_packages("aws", frozenset(), {}) == ("awslambdaric", "boto3")
 
 
 def test_the_key_changes_with_each_input_and_only_then():
