@@ -10,6 +10,7 @@ excess and is told how many, rather than growing emu's memory.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections import deque
 from typing import Literal, NamedTuple
@@ -56,23 +57,25 @@ class Follower:
 
 class LogFeed:
     def __init__(self, keep: int = RECENT_LINES) -> None:
-        self._recent: deque[LogLine] = deque(maxlen=keep)
+        # Plain tuples, made LogLines when read: a few lines per invocation pass through
+        # here on the hot path, and a tuple costs a fraction of a NamedTuple's __new__.
+        self._recent: deque[tuple[int, float, str, LineKind, str]] = deque(maxlen=keep)
         self._followers: set[Follower] = set()
-        self._seq = 0
+        self._seq = itertools.count(1)
         self._closed = False
 
     def add(self, function: str, kind: LineKind, text: str) -> None:
-        self._seq += 1
-        line = LogLine(self._seq, time.time(), function, kind, text)
-        self._recent.append(line)
+        entry = (next(self._seq), time.time(), function, kind, text)
+        self._recent.append(entry)
         if self._followers:
+            line = LogLine._make(entry)
             for follower in self._followers:
                 follower.offer(line)
 
     def recent(self, function: str | None = None, limit: int = 100) -> list[LogLine]:
         """The newest ``limit`` lines (of ``function``), oldest first."""
-        lines = [line for line in self._recent if function is None or line.function == function]
-        return lines[-limit:] if limit > 0 else []
+        entries = [e for e in self._recent if function is None or e[2] == function]
+        return [LogLine._make(e) for e in entries[-limit:]] if limit > 0 else []
 
     def follow(self, function: str | None = None) -> Follower:
         """A reader of lines from now on; ``close()`` it when done."""

@@ -29,12 +29,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import pytest
 
-from emulator.testing.client import Emu
-from emulator.testing.server import EmuServer, EmuStartError
+if TYPE_CHECKING:  # imported when a test first asks for emu: every pytest run loads this plugin
+    from emulator.testing.client import Emu
+    from emulator.testing.server import EmuServer
 
 MARKER = "emu_config"
 INI_CONFIG = "emu_config"
@@ -61,6 +62,8 @@ class EmuServers:
         self._emus: dict[str, Emu] = {}
 
     def emu_for(self, config: Path | None) -> Emu:
+        from emulator.testing.client import Emu
+
         if self._url is not None:
             url = self._url
         else:
@@ -75,6 +78,8 @@ class EmuServers:
         return self._emus[url]
 
     def _server(self, config: Path) -> EmuServer:
+        from emulator.testing.server import EmuServer, EmuStartError
+
         if config in self._failures:
             pytest.fail(self._failures[config], pytrace=False)
         server = self._servers.get(config)

@@ -55,7 +55,7 @@ class EmuProcess:
             try:
                 if requests.get(self.url + "/_emu/health", timeout=1).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or slow to answer on a busy machine
                 pass
             time.sleep(0.05)
         raise AssertionError(f"emu did not become ready:\n{self.log()}")

@@ -7,8 +7,8 @@ prints what ``/_emu/stats`` serves.
 from __future__ import annotations
 
 import argparse
-import os
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence

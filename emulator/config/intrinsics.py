@@ -8,8 +8,11 @@ not model never stops a load.
 What has no local value becomes a readable stand-in instead of an error:
 
     Ref <Parameter> with no Default     the parameter's name
-    Ref <Resource>                      the logical id (a function's name in emu is its logical id)
+    Ref <Bucket>                        the bucket's name: its BucketName, else the logical id in
+                                        lower case, the folder ``sam_events`` gives its S3 events
+    Ref <Resource> otherwise            the logical id (a function's name in emu is its logical id)
     Fn::GetAtt <Function>.Arn           the function's ARN in the configured region and account
+    Fn::GetAtt <Bucket>.Arn             arn:aws:s3:::<the bucket's name>
     Fn::GetAtt <Res>.<Attr> otherwise   the string "Res.Attr"
     ${Res.Attr} in Fn::Sub, unknown     left as "${Res.Attr}"
     Fn::ImportValue <name>              the export name
@@ -31,6 +34,7 @@ from typing import Any
 from emulator.config.model import Settings
 
 FUNCTION_TYPE = "AWS::Serverless::Function"
+BUCKET_TYPE = "AWS::S3::Bucket"
 STACK_NAME = "emu"
 
 
@@ -86,6 +90,7 @@ class Intrinsics:
         }
         self._known_conditions: dict[str, bool] = {}
         self._evaluating: set[str] = set()
+        self._naming: set[str] = set()  # buckets whose BucketName is being resolved
         self._functions: dict[str, Callable[[Any], Any]] = {
             "Ref": self._ref,
             "Fn::GetAtt": self._get_att,
@@ -132,7 +137,32 @@ class Intrinsics:
             return self._parameters[name]
         if name in self._pseudo:
             return self._pseudo[name]
+        bucket = self.bucket_name(name)
+        if bucket is not None:
+            return bucket
         return name  # a resource's logical id, or an unknown name kept as-is
+
+    def bucket_name(self, logical_id: str) -> str | None:
+        """The name of the ``AWS::S3::Bucket`` declared as ``logical_id``; None if it is not one.
+
+        CloudFormation would generate a name for a bucket without ``BucketName``; no
+        local run can know it, so it is the logical id in lower case (bucket names are).
+        """
+        declaration = self.resource(logical_id)
+        if declaration is None or declaration.get("Type") != BUCKET_TYPE:
+            return None
+        properties = declaration.get("Properties")
+        if isinstance(properties, Mapping) and "BucketName" in properties:
+            if logical_id in self._naming:
+                raise IntrinsicError(f"{logical_id}.BucketName refers to itself")
+            self._naming.add(logical_id)
+            try:
+                value = self.resolve(properties["BucketName"])
+            finally:
+                self._naming.discard(logical_id)
+            if value is not NO_VALUE:
+                return text(value)
+        return logical_id.lower()
 
     def _get_att(self, arg: Any) -> str:
         if isinstance(arg, str):
@@ -148,6 +178,9 @@ class Intrinsics:
         if isinstance(declaration, Mapping) and declaration.get("Type") == FUNCTION_TYPE and attribute == "Arn":
             settings = self._settings
             return f"arn:aws:lambda:{settings.region}:{settings.account_id}:function:{resource}"
+        bucket = self.bucket_name(resource)
+        if bucket is not None and attribute == "Arn":
+            return f"arn:aws:s3:::{bucket}"
         return None
 
     def _sub(self, arg: Any) -> str:
@@ -179,7 +212,7 @@ class Intrinsics:
         if "." in name:
             return self._attribute(*name.split(".", 1))
         if name in self._resources:
-            return name
+            return self._ref(name)
         return None
 
     def _join(self, arg: Any) -> str:

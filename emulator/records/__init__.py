@@ -4,5 +4,6 @@
 queries (sync, used by the writer's thread and by ``emu stats``/``emu cost`` on a
 stopped emu); ``recorder`` batches records off the hot path into the store;
 ``summary`` turns stored rows into per-function stats and cost ``Usage``;
-``feed`` is the live log that ``emu logs -f`` follows.
+``base`` is the seam pools record into. The live log ``emu logs -f`` follows is
+``emulator.log_feed``.
 """

@@ -27,6 +27,9 @@ from emulator.records.summary import StatsJson, function_stats, usages
 
 FLUSH_AFTER_S = 0.1
 FLUSH_AT = 256
+# Batches waiting for the thread past which new ones are dropped (with one warning):
+# a disk slower than the invocations must not grow emu's memory without bound.
+MAX_IN_FLIGHT = 64
 
 T = TypeVar("T")
 
@@ -44,6 +47,8 @@ class Recorder(RecordSink):
         self.session = 0
         self._failed = False
         self._closed = False
+        self._in_flight = 0
+        self.dropped = 0
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -78,10 +83,17 @@ class Recorder(RecordSink):
         if not self._pending or self._store is None or self._loop is None or self._executor is None:
             return
         batch, self._pending = self._pending, []
+        if self._in_flight >= MAX_IN_FLIGHT:
+            if not self.dropped:
+                self._console.error("emu", f"invocation records are arriving faster than {self.path} takes them; dropping some")
+            self.dropped += len(batch)
+            return
+        self._in_flight += 1
         written = self._loop.run_in_executor(self._executor, self._store.insert, self.session, batch)
         written.add_done_callback(self._written)
 
     def _written(self, written: asyncio.Future[None]) -> None:
+        self._in_flight -= 1
         exc = None if written.cancelled() else written.exception()
         if exc is not None and not self._failed:
             # Once: a full disk would otherwise repeat this ten times a second.

@@ -362,3 +362,55 @@ def test_unknown_functions_are_left_alone():
 def test_malformed_intrinsic_raises():
     with pytest.raises(IntrinsicError, match="Fn::Join"):
         Intrinsics({}, Settings()).resolve({"Fn::Join": "not-a-list"})
+
+
+def test_a_bucket_reference_is_the_bucket_name_its_s3_events_use(tmp_path):
+    # Ref of an AWS::S3::Bucket is its name in CloudFormation; emu's name for it (and so
+    # the folder its S3 events watch) is BucketName, else the logical id in lower case.
+    path = write_template(
+        tmp_path,
+        """\
+        Transform: AWS::Serverless-2016-10-31
+        Resources:
+          Named:
+            Type: AWS::S3::Bucket
+            Properties:
+              BucketName: !Sub "${AWS::StackName}-named"
+          Unnamed:
+            Type: AWS::S3::Bucket
+          Fn:
+            Type: AWS::Serverless::Function
+            Properties:
+              CodeUri: src
+              Handler: app.handler
+              Runtime: python3.12
+              Environment:
+                Variables:
+                  NAMED: !Ref Named
+                  UNNAMED: !Ref Unnamed
+                  SUB: !Sub "s3://${Named}/${Unnamed}"
+                  ARN: !GetAtt Named.Arn
+                  SUB_ARN: !Sub "${Unnamed.Arn}/*"
+              Events:
+                Drop:
+                  Type: S3
+                  Properties:
+                    Bucket: !Ref Unnamed
+                    Events: s3:ObjectCreated:*
+        """,
+    )
+    fn = load_project(path).functions["Fn"]
+    assert dict(fn.environment) == {
+        "NAMED": "emu-named",
+        "UNNAMED": "unnamed",
+        "SUB": "s3://emu-named/unnamed",
+        "ARN": "arn:aws:s3:::emu-named",
+        "SUB_ARN": "arn:aws:s3:::unnamed/*",
+    }
+    assert [trigger.bucket for trigger in fn.events] == ["unnamed"]
+
+
+def test_a_bucket_named_after_itself_is_an_error():
+    template = {"Resources": {"B": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": {"Fn::Sub": "x-${B}"}}}}}
+    with pytest.raises(IntrinsicError, match="B.BucketName refers to itself"):
+        Intrinsics(template, Settings()).resolve({"Ref": "B"})

@@ -15,6 +15,12 @@ from conftest import EmuProcess
 
 pytest_plugins = ["pytester"]
 
+
+@pytest.fixture(autouse=True)
+def _no_emu_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The inner suites start their own emu unless a test sets EMU_URL itself."""
+    monkeypatch.delenv("EMU_URL", raising=False)
+
 CONFIG = """\
 functions:
   hello:

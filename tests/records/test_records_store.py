@@ -74,10 +74,10 @@ def test_retention_keeps_the_newest_records_and_fewer_logs(tmp_path: Path) -> No
 
 def test_a_long_log_keeps_its_start_and_end() -> None:
     log = b"a" * LOG_HEAD_BYTES + b"b" * 100_000 + b"c" * LOG_TAIL_BYTES
-    text = bounded_log(log)
-    assert text.startswith("a" * LOG_HEAD_BYTES + "\n[... 100000 bytes not kept ...]\n")
-    assert text.endswith("c" * LOG_TAIL_BYTES)
-    assert bounded_log(b"short\n") == "short\n"
+    kept = bounded_log(log)
+    assert kept.startswith(b"a" * LOG_HEAD_BYTES + b"\n[... 100000 bytes not kept ...]\n")
+    assert kept.endswith(b"c" * LOG_TAIL_BYTES)
+    assert bounded_log(b"short\n") == b"short\n"
 
 
 def test_wal_lets_a_second_connection_read_while_one_writes(tmp_path: Path) -> None:
@@ -156,3 +156,72 @@ def test_a_recorder_that_cannot_use_its_folder_keeps_records_in_memory(tmp_path:
     asyncio.run(run())
     console.flush()
     assert "invocation records are kept in memory only" in "".join(out)
+
+
+def test_a_log_of_only_the_platform_lines_is_rebuilt_not_stored(tmp_path: Path) -> None:
+    store = RecordStore(tmp_path / "r.sqlite3")
+    report = "REPORT RequestId: req-1\tDuration: 1.00 ms\tBilled Duration: 1 ms\tMemory Size: 128 MB\tMax Memory Used: 40 MB\t"
+    quiet_log = f"START RequestId: req-1 Version: $LATEST\nEND RequestId: req-1\n{report}\n".encode()
+    loud_log = f"START RequestId: req-2 Version: $LATEST\nprinted\nEND RequestId: req-2\n{report}\n".encode()
+    store.insert(store.begin_session("x", 0), [record(1, report=report, log=quiet_log), record(2, report=report, log=loud_log)])
+    assert sqlite3.connect(tmp_path / "r.sqlite3").execute("SELECT seq FROM logs").fetchall() == [(2,)]
+    quiet = store.get("req-1")
+    assert quiet is not None and quiet.log == quiet_log
+    assert [r.log for r in store.with_logs()] == [quiet_log, loud_log]
+
+
+def test_a_file_from_the_first_schema_is_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    old = sqlite3.connect(path)
+    old.executescript("""
+        CREATE TABLE sessions (id INTEGER PRIMARY KEY, started_at REAL NOT NULL, stopped_at REAL, config TEXT NOT NULL);
+        CREATE TABLE invocations (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, session INTEGER NOT NULL,
+            function TEXT NOT NULL, provider TEXT NOT NULL, trigger TEXT NOT NULL, started_at REAL NOT NULL,
+            cold INTEGER NOT NULL, init_ms REAL, duration_ms REAL NOT NULL, billed_ms INTEGER NOT NULL,
+            memory_mb INTEGER NOT NULL, peak_memory INTEGER NOT NULL, outcome TEXT NOT NULL, error_type TEXT,
+            status INTEGER, platform TEXT NOT NULL, report TEXT);
+        CREATE INDEX invocations_by_id ON invocations (id);
+        CREATE TABLE logs (seq INTEGER PRIMARY KEY, log TEXT NOT NULL);
+        INSERT INTO invocations VALUES (1, 'old', 1, 'f', 'aws', 'direct', 0, 0, NULL, 1, 1, 128, 0, 'ok', NULL, NULL, 'x86_64', NULL);
+        INSERT INTO logs VALUES (1, 'START RequestId: old');
+        PRAGMA user_version = 1;
+    """)
+    old.close()
+    store = RecordStore(path)
+    store.insert(store.begin_session("x", 0), [record(2)])
+    assert [r.id for r in store.recent()] == ["req-2", "old"]
+    migrated = store.get("old")
+    assert migrated is not None and migrated.log == b"START RequestId: old"
+    indexes = {row[1] for row in sqlite3.connect(path).execute("PRAGMA index_list(invocations)")}
+    assert "invocations_by_id" not in indexes
+
+
+def test_a_writer_that_falls_behind_drops_batches_rather_than_grow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from emulator.records import recorder as recorder_module
+
+    monkeypatch.setattr(recorder_module, "MAX_IN_FLIGHT", 1)
+    release = threading.Event()
+
+    async def run() -> None:
+        recorder = Recorder(tmp_path / "r.sqlite3", "emu.yaml", Console(colour=False))
+        await recorder.start()
+        store = recorder._store
+        assert store is not None
+        insert = store.insert
+
+        def slow_insert(session: int, records: list[InvocationRecord]) -> None:
+            release.wait(10)
+            insert(session, records)
+
+        monkeypatch.setattr(store, "insert", slow_insert)
+        for batch in range(3):
+            recorder.add(record(batch))
+            recorder._flush()  # one batch each: the first waits on the disk, the others find it busy
+        assert recorder.dropped == 2
+        release.set()
+        assert [r.id for r in await recorder.read(lambda s: s.recent())] == ["req-0"]
+        await recorder.aclose()
+
+    asyncio.run(run())

@@ -6,4 +6,5 @@ import functions_framework
 @functions_framework.http
 def hello_http(request):
     name = request.args.get("name") or (request.get_json(silent=True) or {}).get("name") or "world"
+    print(f"greeting {name}")
     return {"message": f"Hello, {name}!", "path": request.path}
