@@ -256,6 +256,8 @@ def test_an_instance_that_dies_is_replaced(emu: EmuProcess) -> None:
 
     assert get(emu, "/dies").status_code == 500
     emu.wait_for_exit(instance)
+    # Wait until emu itself has seen the exit (the pid may be gone a moment before).
+    emu.wait_for_environments("dies", lambda envs: all(env["pid"] != instance for env in envs))
 
     after = get(emu, "/dies?ok=1")
     assert after.status_code == 200 and int(after.text) != instance

@@ -218,7 +218,8 @@ def test_a_config_emu_cannot_serve_fails_with_its_output(pytester: pytest.Pytest
     pytester.makefile(".yaml", emu="functions:\n  bad: {runtime: python3.11, handler: app.x, code: ./missing}\n")
     pytester.makepyfile(test_bad="def test_it(emu):\n    pass\n")
     pytester.makepyfile(test_bad_too="def test_it_too(emu):\n    pass\n")
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=120)
+    # -rN: no short summary, whose width (and so its copies of the message) depends on the terminal.
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-rN", timeout=120)
     result.assert_outcomes(errors=2)
     result.stdout.fnmatch_lines(["*emu up --config*exited with status 2; its output:", "emu: *missing*"])
     # Tried once: the second test gets the same failure without another start.
