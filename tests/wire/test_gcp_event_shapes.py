@@ -25,7 +25,7 @@ from werkzeug.wrappers import Request
 from emulator.wire import gcp_events as ge
 from emulator.wire.gcp_events import CloudEvent
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "conformance-events"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "conformance-events"
 
 # The conventions every conformance fixture uses.
 EVENT_ID = "aaaaaa-1111-bbbb-2222-cccccccccccc"
